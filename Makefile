@@ -1,0 +1,50 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA_DIR ?= .data
+export DATA_DIR
+
+.PHONY: install run test unit integration bench schemas broker clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Broker + handler + gateway on 127.0.0.1:$${PORT:-8080}; Ctrl-C stops them all.
+run: install
+	$(BIN)/python -m infra.kafka.launcher fetch
+	$(BIN)/python -m services.devstack
+
+## Every test: unit, then integration against a real broker the tests start themselves.
+test: install
+	$(BIN)/python -m infra.kafka.launcher fetch
+	$(BIN)/python -m pytest
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+integration: install
+	$(BIN)/python -m infra.kafka.launcher fetch
+	$(BIN)/python -m pytest tests/integration
+
+## Throughput of the whole system against raw Kafka, on the same broker (not part of `make test`).
+bench: install
+	$(BIN)/python -m infra.kafka.launcher fetch
+	$(BIN)/python -m bench.e2e
+
+## Regenerate the published JSON Schemas after changing an event.
+schemas: install
+	$(BIN)/python -m contracts.schema_export
+
+## Just the broker, in the foreground.
+broker: install
+	$(BIN)/python -m infra.kafka.launcher run --data-dir $(DATA_DIR)/kafka
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache

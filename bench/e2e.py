@@ -1,0 +1,188 @@
+"""`make bench`: no_op executions end to end over HTTP, against raw Kafka on the same broker.
+
+End to end: N concurrent `POST /pipelines/pl_no_op/trigger` until all N are
+`succeeded` in the gateway's read model (each execution is 3 events: Created,
+Started, Completed). Baseline: a raw aiokafka producer and consumer moving the
+same 3N events of the same average size through a topic with the same
+partitions. Prints both rates and, last, `ratio: e2e events/s / raw events/s`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiohttp
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from contracts.codec import encode
+from infra.kafka.launcher import free_port
+from infra.kafka.provider import kafka_bootstrap
+from services.kafka_io import ensure_topics
+from services.kafka_settings import KafkaSettings
+from tests.events import completed, created, started
+
+EVENTS_PER_NO_OP = 3
+PARTITIONS = 6
+RESULTS = Path(__file__).parent / "results"
+
+
+def sample_event_size() -> int:
+    records = [encode(e) for e in (created(), started(), completed(3))]
+    return sum(len(r.value) for r in records) // len(records)
+
+
+async def raw_kafka_rate(servers: str, events: int, size: int) -> float:
+    """Events/s for one producer and one consumer moving `events` records of `size` bytes."""
+    kafka = KafkaSettings(bootstrap_servers=servers, events_topic=f"bench-raw-{uuid.uuid4().hex[:8]}", partitions=PARTITIONS)
+    await ensure_topics(kafka)
+    consumer = AIOKafkaConsumer(kafka.events_topic, bootstrap_servers=servers, auto_offset_reset="earliest",
+                                group_id=None, fetch_max_wait_ms=50)
+    producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all", enable_idempotence=True,
+                                linger_ms=5, max_batch_size=256 * 1024)
+    await consumer.start()
+    await producer.start()
+    payload = b"x" * size
+    try:
+        started_at = time.perf_counter()
+        consume = asyncio.create_task(_consume(consumer, events))
+        futures = [await producer.send(kafka.events_topic, payload, key=uuid.uuid4().bytes) for _ in range(events)]
+        await asyncio.gather(*futures)
+        await consume
+        return events / (time.perf_counter() - started_at)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def _consume(consumer: AIOKafkaConsumer, events: int) -> None:
+    seen = 0
+    while seen < events:
+        batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+        seen += sum(len(batch) for batch in batches.values())
+
+
+def start_services(servers: str, data_dir: Path, port: int, key: str) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": servers, "DATA_DIR": str(data_dir), "PORT": str(port),
+           "DEV_API_KEY": key, "EVENTS_TOPIC": f"bench-e2e-{uuid.uuid4().hex[:8]}",
+           "EVENTS_PARTITIONS": str(PARTITIONS), "HANDLER_CONSUMER_GROUP": f"bench-{uuid.uuid4().hex[:8]}"}
+    logs = data_dir / "services.log"
+    with logs.open("ab") as out:
+        return [subprocess.Popen([sys.executable, "-m", module], env=env, stdout=out, stderr=out)
+                for module in ("services.handler", "services.gateway")]
+
+
+def wait_ready(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gateway did not become ready")
+
+
+async def e2e_rate(port: int, key: str, executions: int, concurrency: int) -> float:
+    """Events/s from the first trigger until all executions are succeeded in the read model."""
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {key}"}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(base, headers=headers, connector=connector) as http:
+        await _trigger_all(http, 50, concurrency)  # warm-up
+        await _wait_succeeded(http, 50)
+        started_at = time.perf_counter()
+        await _trigger_all(http, executions, concurrency)
+        await _wait_succeeded(http, 50 + executions)
+        elapsed = time.perf_counter() - started_at
+    return executions * EVENTS_PER_NO_OP / elapsed
+
+
+async def _trigger_all(http: aiohttp.ClientSession, count: int, concurrency: int) -> None:
+    remaining = iter(range(count))
+
+    async def client() -> None:
+        for _ in remaining:
+            async with http.post("/pipelines/pl_no_op/trigger", json={"input": {}}) as resp:
+                if resp.status != 201:
+                    raise SystemExit(f"trigger failed: {resp.status} {await resp.text()}")
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+
+
+async def _wait_succeeded(http: aiohttp.ClientSession, total: int) -> None:
+    params = {"pipelineId": "pl_no_op", "status": "succeeded", "pageSize": "1"}
+    while True:
+        async with http.get("/pipeline-executions", params=params) as resp:
+            if (await resp.json())["total"] >= total:
+                return
+        await asyncio.sleep(0.05)
+
+
+def machine() -> dict[str, str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    return {"cpus": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(), "java": java,
+            "kernel": platform.release()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--executions", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=200)
+    args = parser.parse_args()
+    key = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory() as tmp, kafka_bootstrap(Path(tmp) / "kafka") as servers:
+        size = sample_event_size()
+        events = args.executions * EVENTS_PER_NO_OP
+        raw = asyncio.run(raw_kafka_rate(servers, events, size))
+        port = free_port()
+        services = start_services(servers, Path(tmp), port, key)
+        try:
+            wait_ready(port)
+            e2e = asyncio.run(e2e_rate(port, key, args.executions, args.concurrency))
+        finally:
+            for process in services:
+                process.terminate()
+            for process in services:
+                process.wait(timeout=30)
+    report(args.executions, args.concurrency, size, e2e, raw)
+
+
+def report(executions: int, concurrency: int, size: int, e2e: float, raw: float) -> None:
+    result = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "executions": executions,
+        "concurrency": concurrency,
+        "event_bytes": size,
+        "e2e_executions_per_s": round(e2e / EVENTS_PER_NO_OP, 1),
+        "e2e_events_per_s": round(e2e, 1),
+        "raw_events_per_s": round(raw, 1),
+        "ratio": round(e2e / raw, 3),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "e2e-latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(f"machine: {result['machine']['cpus']} x {result['machine']['cpu']}")
+    print(f"end to end: {result['e2e_executions_per_s']} no_op executions/s = {result['e2e_events_per_s']} events/s "
+          f"({executions} executions, {concurrency} concurrent clients, {size} B/event)")
+    print(f"raw kafka:  {result['raw_events_per_s']} events/s (one aiokafka producer + consumer, same broker)")
+    print(f"ratio: {result['ratio']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Published contracts: events on the log, HTTP bodies, topics."""

@@ -1,0 +1,63 @@
+"""Events to Kafka records and back (CloudEvents structured mode).
+
+The whole event is the JSON value; `ce_*` headers repeat the attributes that
+routers and downstream filters need without parsing the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from contracts.envelope import Envelope
+from contracts.events import EVENT_ADAPTER, ExecutionEvent
+
+CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
+
+Headers = list[tuple[str, bytes]]
+
+
+class UndecodableEvent(Exception):
+    """A record that is not a known, valid event; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+def encode(event: Envelope) -> Record:
+    headers: Headers = [
+        ("content-type", CONTENT_TYPE),
+        ("ce_specversion", event.specversion.encode()),
+        ("ce_id", event.id.encode()),
+        ("ce_type", event.type.encode()),
+        ("ce_source", event.source.encode()),
+        ("ce_subject", event.subject.encode()),
+        ("ce_tenantid", event.tenantid.encode()),
+    ]
+    if event.sequence is not None:
+        headers.append(("ce_sequence", str(event.sequence).encode()))
+    return Record(
+        key=event.subject.encode(),
+        value=event.model_dump_json(by_alias=True).encode(),
+        headers=headers,
+    )
+
+
+def decode(value: bytes | None) -> ExecutionEvent:
+    if value is None:
+        raise UndecodableEvent("empty record value (tombstone)")
+    try:
+        return EVENT_ADAPTER.validate_json(value)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "value"
+        raise UndecodableEvent(f"{where}: {first['msg']}") from error

@@ -1,0 +1,132 @@
+"""Execution events: one frozen class per wire type, parsed through one union.
+
+Wire names are versioned (`execution.created.v1`) and kept apart from class
+names, so a class can be renamed without changing what is on the log.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, TypeAdapter
+
+from contracts.envelope import Envelope, Frozen
+
+JsonObject = dict[str, Any]
+
+
+class Outcome(str, Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class PipelineSnapshot(Frozen):
+    """The pipeline as it was at trigger time."""
+
+    pipeline_id: str
+    pipeline_name: str
+    pipeline_handler_type: str
+    pipeline_inputs_schema: JsonObject
+    pipeline_outputs_schema: JsonObject
+    pipeline_configuration: JsonObject
+
+
+class ExecutionInput(Frozen):
+    data_inputs: JsonObject = Field(default_factory=dict)
+    files: list[Any] = Field(default_factory=list)
+    datasets: list[Any] = Field(default_factory=list)
+
+
+class CreatedData(Frozen):
+    execution_id: str
+    pipeline: PipelineSnapshot
+    input: ExecutionInput
+    created_by: str
+
+
+class StartedData(Frozen):
+    handler_output: JsonObject | None = None
+
+
+class ProgressedData(Frozen):
+    progress_pct: int = Field(ge=0, le=100)
+    progress_message: str
+
+
+class Citation(Frozen):
+    type: Literal["pdf_character_range"] = "pdf_character_range"
+    pdf_file_extraction_id: str
+    char_start: int = Field(ge=0)
+    char_end: int = Field(ge=0)
+
+
+class OutputCitation(Frozen):
+    output_pointer: str
+    citations: list[Citation]
+
+
+class CompletedData(Frozen):
+    outcome: Outcome
+    output: JsonObject | None = None
+    output_citations: list[OutputCitation] = Field(default_factory=list)
+    handler_output: JsonObject | None = None
+    error_message: str | None = None
+
+
+class CancellationRequestedData(Frozen):
+    reason: str | None = None
+
+
+class ExecutionCreated(Envelope):
+    type: Literal["execution.created.v1"] = "execution.created.v1"
+    data: CreatedData
+
+
+class ExecutionStarted(Envelope):
+    type: Literal["execution.started.v1"] = "execution.started.v1"
+    data: StartedData
+
+
+class ExecutionProgressed(Envelope):
+    type: Literal["execution.progressed.v1"] = "execution.progressed.v1"
+    data: ProgressedData
+
+
+class ExecutionCompleted(Envelope):
+    type: Literal["execution.completed.v1"] = "execution.completed.v1"
+    data: CompletedData
+
+
+class ExecutionCancellationRequested(Envelope):
+    type: Literal["execution.cancellation_requested.v1"] = "execution.cancellation_requested.v1"
+    data: CancellationRequestedData
+
+
+ExecutionEvent = Annotated[
+    Union[
+        ExecutionCreated,
+        ExecutionStarted,
+        ExecutionProgressed,
+        ExecutionCompleted,
+        ExecutionCancellationRequested,
+    ],
+    Field(discriminator="type"),
+]
+
+LifecycleEvent = Union[ExecutionCreated, ExecutionStarted, ExecutionProgressed, ExecutionCompleted]
+
+EVENT_ADAPTER: TypeAdapter[ExecutionEvent] = TypeAdapter(ExecutionEvent)
+
+EVENT_CLASSES: tuple[type[Envelope], ...] = (
+    ExecutionCreated,
+    ExecutionStarted,
+    ExecutionProgressed,
+    ExecutionCompleted,
+    ExecutionCancellationRequested,
+)
+
+WIRE_TYPES: dict[str, type[Envelope]] = {
+    cls.model_fields["type"].default: cls for cls in EVENT_CLASSES
+}

@@ -1,0 +1,24 @@
+"""Topics the services own, with the settings they are created with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UNLIMITED = "-1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    replication_factor: int = 1
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def event_topics(events_topic: str, partitions: int, replication_factor: int = 1) -> list[TopicSpec]:
+    """The event log (kept forever: it is the audit trail) and its dead-letter topic."""
+    forever = {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED, "cleanup.policy": "delete"}
+    return [
+        TopicSpec(events_topic, partitions, replication_factor, forever),
+        TopicSpec(f"{events_topic}.dlq", 1, replication_factor, forever),
+    ]

@@ -1,0 +1,1 @@
+"""Infrastructure helpers (local services for tests and development)."""

@@ -1,0 +1,1 @@
+"""Local Apache Kafka (KRaft) broker launcher."""

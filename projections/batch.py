@@ -1,0 +1,54 @@
+"""Folding one batch of log records into read-model changes, without I/O."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from contracts.events import ExecutionEvent
+from projections.state import ExecutionState, InvalidTransition, evolve, is_duplicate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event with where it sits in the log."""
+
+    event: ExecutionEvent
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass
+class FoldedBatch:
+    states: dict[str, ExecutionState]
+    """Latest state of every execution the batch touched."""
+    history: list[LoggedEvent] = field(default_factory=list)
+    """Lifecycle events newly folded, in log order."""
+    transitions: list[ExecutionState] = field(default_factory=list)
+    """The state after each newly folded event, in log order (for live streams)."""
+    rejected: list[tuple[LoggedEvent, str]] = field(default_factory=list)
+
+
+def fold_batch(known: dict[str, ExecutionState], records: list[LoggedEvent]) -> FoldedBatch:
+    """Apply `records` to the `known` states; duplicates are skipped, bad ones rejected."""
+    folded = FoldedBatch(states=dict(known))
+    for record in records:
+        event = record.event
+        current = folded.states.get(event.subject)
+        if is_duplicate(current, event):
+            continue
+        try:
+            new_state = evolve(current, event)
+        except InvalidTransition as error:
+            log.warning("skipping %s at %s:%s: %s", event.type, record.partition, record.offset, error)
+            folded.rejected.append((record, str(error)))
+            continue
+        folded.states[event.subject] = new_state
+        if new_state is not current:
+            folded.transitions.append(new_state)
+        if event.sequence is not None:
+            folded.history.append(record)
+    return folded

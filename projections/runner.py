@@ -1,0 +1,121 @@
+"""Applies the event log to a read model, batch by batch, from its stored position.
+
+Each process that serves queries runs its own runner into its own SQLite file.
+It reads every partition without a consumer group: its position lives in the
+same SQLite transaction as its rows, and it seeks there on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from contracts.codec import UndecodableEvent, decode
+from projections.batch import LoggedEvent, fold_batch
+from projections.notifications import ChangeHub
+from projections.store import ReadModel
+
+log = logging.getLogger(__name__)
+
+ConsumerFactory = Callable[[], AIOKafkaConsumer]
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        consumer_factory: ConsumerFactory,
+        store: ReadModel,
+        hub: ChangeHub,
+        topic: str,
+        max_batch: int = 2000,
+    ) -> None:
+        self._consumer_factory = consumer_factory
+        self._store = store
+        self._hub = hub
+        self._topic = topic
+        self._max_batch = max_batch
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._next_offsets: dict[int, int] = {}
+        self._advanced = asyncio.Condition()
+        self._caught_up = asyncio.Event()
+        self._start_targets: dict[int, int] = {}
+
+    @property
+    def caught_up(self) -> bool:
+        """True once everything on the log at start-up has been applied."""
+        return self._caught_up.is_set()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self, partition_numbers: list[int]) -> None:
+        consumer = self._consumer_factory()
+        await consumer.start()
+        self._consumer = consumer
+        partitions = [TopicPartition(self._topic, p) for p in partition_numbers]
+        consumer.assign(partitions)
+        stored = await self._store.positions(self._topic)
+        for tp in partitions:
+            self._next_offsets[tp.partition] = stored.get(tp.partition, 0)
+            consumer.seek(tp, self._next_offsets[tp.partition])
+        ends = await consumer.end_offsets(partitions)
+        self._start_targets = {tp.partition: offset for tp, offset in ends.items()}
+        self._check_caught_up()
+        self._task = asyncio.create_task(self._run(consumer), name=f"projection:{self._topic}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._consumer is not None:
+            await self._consumer.stop()
+        self._hub.close_all()
+
+    async def wait_for(self, partition: int, offset: int, timeout: float) -> None:
+        """Return once the record at `offset` of `partition` is in the read model."""
+        async with asyncio.timeout(timeout), self._advanced:
+            await self._advanced.wait_for(lambda: self._next_offsets.get(partition, 0) > offset)
+
+    async def wait_caught_up(self, timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            await self._caught_up.wait()
+
+    async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_batch)
+            records = [record for batch in batches.values() for record in batch]
+            if records:
+                await self._apply(records)
+
+    async def _apply(self, records: list[ConsumerRecord]) -> None:
+        logged = [event for event in map(self._decode, records) if event is not None]
+        known = await self._store.load_states({item.event.subject for item in logged})
+        folded = fold_batch(known, logged)
+        next_offsets = dict(self._next_offsets)
+        for record in records:
+            next_offsets[record.partition] = record.offset + 1
+        await self._store.commit(folded, self._topic, next_offsets)
+        # Only after the commit: a stream never shows what a GET could not.
+        self._hub.publish(folded.transitions)
+        async with self._advanced:
+            self._next_offsets = next_offsets
+            self._advanced.notify_all()
+        self._check_caught_up()
+
+    def _decode(self, record: ConsumerRecord) -> LoggedEvent | None:
+        try:
+            event = decode(record.value)
+        except UndecodableEvent as error:
+            # The handler's consumer group dead-letters it; read models just skip it.
+            log.warning("skipping undecodable record %s:%s: %s", record.partition, record.offset, error.reason)
+            return None
+        return LoggedEvent(event, record.topic, record.partition, record.offset)
+
+    def _check_caught_up(self) -> None:
+        if all(self._next_offsets.get(p, 0) >= end for p, end in self._start_targets.items()):
+            self._caught_up.set()

@@ -1,0 +1,197 @@
+"""The SQLite read model: current executions, their event history, log positions.
+
+Rows and the Kafka positions they came from are written in one transaction,
+so a restarted runner resumes exactly where its rows end: no gap, no repeat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import aiosqlite
+
+from contracts.events import EVENT_ADAPTER, ExecutionEvent
+from projections.batch import FoldedBatch
+from projections.state import ExecutionState, Status
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    execution_id TEXT PRIMARY KEY,
+    tenant_id    TEXT NOT NULL,
+    pipeline_id  TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    sequence     INTEGER NOT NULL,
+    state_json   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_by_tenant
+    ON executions (tenant_id, created_at DESC, execution_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_pipeline
+    ON executions (tenant_id, pipeline_id, created_at DESC, execution_id DESC);
+CREATE TABLE IF NOT EXISTS events (
+    execution_id TEXT NOT NULL,
+    sequence     INTEGER NOT NULL,
+    type         TEXT NOT NULL,
+    time         TEXT NOT NULL,
+    topic        TEXT NOT NULL,
+    partition    INTEGER NOT NULL,
+    offset       INTEGER NOT NULL,
+    event_json   TEXT NOT NULL,
+    PRIMARY KEY (execution_id, sequence)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS positions (
+    topic       TEXT NOT NULL,
+    partition   INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL,
+    PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[ExecutionState]
+    total: int
+
+
+class ReadModel:
+    """One writer connection for the runner, one reader connection for queries."""
+
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+
+    @classmethod
+    async def open(cls, path: Path) -> ReadModel:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        await writer.executescript(SCHEMA)
+        await writer.commit()
+        reader = await _connect(path)
+        return cls(writer, reader)
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    async def positions(self, topic: str) -> dict[int, int]:
+        async with self._writer.execute(
+            "SELECT partition, next_offset FROM positions WHERE topic = ?", (topic,)
+        ) as cursor:
+            return {partition: offset async for partition, offset in cursor}
+
+    async def load_states(self, execution_ids: set[str]) -> dict[str, ExecutionState]:
+        if not execution_ids:
+            return {}
+        marks = ",".join("?" * len(execution_ids))
+        async with self._writer.execute(
+            f"SELECT state_json FROM executions WHERE execution_id IN ({marks})",
+            tuple(execution_ids),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        states = (ExecutionState.model_validate_json(row[0]) for row in rows)
+        return {state.execution_id: state for state in states}
+
+    async def commit(self, folded: FoldedBatch, topic: str, next_offsets: dict[int, int]) -> None:
+        """Write a folded batch and the positions after it, atomically."""
+        db = self._writer
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await db.executemany(
+                "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_execution_row(state) for state in folded.states.values()],
+            )
+            await db.executemany(
+                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.event.subject,
+                        r.event.sequence,
+                        r.event.type,
+                        sortable_time(r.event.time),
+                        r.topic,
+                        r.partition,
+                        r.offset,
+                        r.event.model_dump_json(by_alias=True),
+                    )
+                    for r in folded.history
+                ],
+            )
+            await db.executemany(
+                "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
+                [(topic, partition, offset) for partition, offset in next_offsets.items()],
+            )
+        except BaseException:
+            await db.rollback()
+            raise
+        await db.commit()
+
+    async def get(self, tenant_id: str, execution_id: str) -> ExecutionState | None:
+        async with self._reader.execute(
+            "SELECT state_json FROM executions WHERE execution_id = ? AND tenant_id = ?",
+            (execution_id, tenant_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return ExecutionState.model_validate_json(row[0]) if row else None
+
+    async def list(
+        self,
+        tenant_id: str,
+        *,
+        pipeline_id: str | None,
+        status: Status | None,
+        page: int,
+        page_size: int,
+    ) -> Page:
+        where, args = ["tenant_id = ?"], [tenant_id]
+        if pipeline_id is not None:
+            where.append("pipeline_id = ?")
+            args.append(pipeline_id)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status.value)
+        clause = " AND ".join(where)
+        async with self._reader.execute(f"SELECT count(*) FROM executions WHERE {clause}", args) as cursor:
+            (total,) = await cursor.fetchone() or (0,)
+        async with self._reader.execute(
+            f"SELECT state_json FROM executions WHERE {clause} "
+            "ORDER BY created_at DESC, execution_id DESC LIMIT ? OFFSET ?",
+            [*args, page_size, (page - 1) * page_size],
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return Page([ExecutionState.model_validate_json(row[0]) for row in rows], total)
+
+    async def history(self, execution_id: str) -> list[ExecutionEvent]:
+        async with self._reader.execute(
+            "SELECT event_json FROM events WHERE execution_id = ? ORDER BY sequence", (execution_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [EVENT_ADAPTER.validate_json(row[0]) for row in rows]
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, one per batch.
+    db = await aiosqlite.connect(path, isolation_level=None)
+    await db.execute("PRAGMA journal_mode=WAL")
+    await db.execute("PRAGMA synchronous=NORMAL")
+    await db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+def sortable_time(moment: datetime) -> str:
+    """UTC with fixed-width microseconds, so text order is time order."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _execution_row(state: ExecutionState) -> tuple[str, str, str, str, str, int, str]:
+    return (
+        state.execution_id,
+        state.tenant_id,
+        state.pipeline_id,
+        state.status.value,
+        sortable_time(state.created_at),
+        state.sequence,
+        state.model_dump_json(),
+    )

@@ -1,0 +1,1 @@
+"""Deployable services: the gateway and the handler."""

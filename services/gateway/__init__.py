@@ -1,0 +1,1 @@
+"""The HTTP gateway: commands in, queries and live streams out."""

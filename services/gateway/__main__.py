@@ -1,0 +1,23 @@
+"""`python -m services.gateway`: serve the gateway with settings from the environment."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    settings = GatewaySettings.from_env()
+    if not settings.api_keys:
+        raise SystemExit("set DEV_API_KEY: no API key is configured, so no request could be served")
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""`create_app(settings)`: the one place where the gateway's parts are built and wired."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from projections.notifications import ChangeHub
+from projections.runner import ProjectionRunner
+from projections.store import ReadModel
+from services.gateway import health, keys, routes_executions, routes_pipelines
+from services.gateway.auth import Keyring, auth_middleware
+from services.gateway.catalog import Catalog, demo_catalog
+from services.gateway.errors import json_errors
+from services.gateway.settings import GatewaySettings
+from services.kafka_io import (
+    EventPublisher,
+    ensure_topics,
+    make_producer,
+    make_reader,
+    partitions_of,
+    producer_send,
+)
+
+
+def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[json_errors, auth_middleware(Keyring.from_plain(settings.api_keys))],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.CATALOG] = catalog or demo_catalog()
+    app[keys.STREAMS] = weakref.WeakSet()
+    app.cleanup_ctx.extend([_read_model, _publisher, _projection])
+    app.on_shutdown.append(_close_streams)
+    health.setup(app)
+    routes_pipelines.setup(app)
+    routes_executions.setup(app)
+    return app
+
+
+async def _read_model(app: web.Application) -> AsyncIterator[None]:
+    app[keys.READ_MODEL] = await ReadModel.open(app[keys.SETTINGS].db_path)
+    yield
+    await app[keys.READ_MODEL].close()
+
+
+async def _publisher(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    await ensure_topics(settings.kafka)
+    producer = make_producer(settings.kafka, client_id=settings.instance_id)
+    await producer.start()
+    app[keys.PUBLISHER] = EventPublisher(
+        producer_send(producer), settings.kafka.events_topic, settings.kafka.send_timeout_s
+    )
+    yield
+    await producer.stop()
+
+
+async def _projection(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    app[keys.HUB] = ChangeHub()
+    runner = ProjectionRunner(
+        lambda: make_reader(settings.kafka, client_id=f"{settings.instance_id}-projection"),
+        app[keys.READ_MODEL],
+        app[keys.HUB],
+        settings.kafka.events_topic,
+    )
+    app[keys.RUNNER] = runner
+    await runner.start(await partitions_of(settings.kafka, settings.kafka.events_topic))
+    yield
+    await runner.stop()
+
+
+async def _close_streams(app: web.Application) -> None:
+    app[keys.HUB].close_all()

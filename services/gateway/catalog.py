@@ -1,0 +1,97 @@
+"""The pipelines a tenant can trigger. Seeded with one demo pipeline per handler type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from contracts.envelope import Frozen
+from contracts.events import JsonObject, PipelineSnapshot
+
+
+class Pipeline(Frozen):
+    pipeline_id: str
+    name: str
+    description: str = ""
+    handler_type: str
+    inputs_schema: JsonObject
+    outputs_schema: JsonObject
+    configuration: JsonObject = Field(default_factory=dict)
+
+    def snapshot(self) -> PipelineSnapshot:
+        return PipelineSnapshot(
+            pipeline_id=self.pipeline_id,
+            pipeline_name=self.name,
+            pipeline_handler_type=self.handler_type,
+            pipeline_inputs_schema=self.inputs_schema,
+            pipeline_outputs_schema=self.outputs_schema,
+            pipeline_configuration=self.configuration,
+        )
+
+    def required_inputs(self) -> list[str]:
+        fields = self.inputs_schema.get("dataInputs", [])
+        return [f["id"] for f in fields if f.get("required")]
+
+    def to_api(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class Catalog:
+    def __init__(self, pipelines: list[Pipeline]) -> None:
+        self._by_id = {pipeline.pipeline_id: pipeline for pipeline in pipelines}
+
+    def get(self, pipeline_id: str) -> Pipeline | None:
+        return self._by_id.get(pipeline_id)
+
+    def all(self) -> list[Pipeline]:
+        return list(self._by_id.values())
+
+
+def _schema(*fields: tuple[str, str, bool]) -> JsonObject:
+    return {
+        "files": [],
+        "datasets": [],
+        "dataInputs": [
+            {"id": fid, "label": label, "schema": {"type": "string"}, "required": required}
+            for fid, label, required in fields
+        ],
+    }
+
+
+def demo_catalog() -> Catalog:
+    query = _schema(("query", "Query", True))
+    summary = _schema(("summary", "Summary", True))
+    return Catalog(
+        [
+            Pipeline(
+                pipeline_id="pl_no_op",
+                name="No-op",
+                description="Completes at once; for wiring checks and benchmarks.",
+                handler_type="no_op",
+                inputs_schema=_schema(),
+                outputs_schema=_schema(),
+            ),
+            Pipeline(
+                pipeline_id="pl_document_summarizer",
+                name="Document Summarizer",
+                handler_type="language_model",
+                inputs_schema=query,
+                outputs_schema=summary,
+            ),
+            Pipeline(
+                pipeline_id="pl_streaming_summarizer",
+                name="Streaming Summarizer",
+                handler_type="streaming_language_model",
+                inputs_schema=query,
+                outputs_schema=summary,
+            ),
+            Pipeline(
+                pipeline_id="pl_code_agent",
+                name="Code Agent",
+                handler_type="code_agent_language_model",
+                inputs_schema=query,
+                outputs_schema=_schema(("result", "Result", True)),
+            ),
+        ]
+    )

@@ -1,0 +1,82 @@
+"""Pure decisions of the command side: a command and the state in, events out.
+
+Time, ids and the request's correlation id are arguments, so these are tested
+without a clock, a broker or a web server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.api import TriggerRequest
+from contracts.events import (
+    CancellationRequestedData,
+    CreatedData,
+    ExecutionCancellationRequested,
+    ExecutionCreated,
+)
+from projections.state import ExecutionState
+from services.gateway.auth import Principal
+from services.gateway.catalog import Pipeline
+
+SOURCE = "/gateway"
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    principal: Principal
+    now: datetime
+    event_id: str
+    correlation_id: str
+
+
+class AlreadyTerminal(Exception):
+    def __init__(self, state: ExecutionState) -> None:
+        super().__init__(f"execution {state.execution_id} is already {state.status.value}")
+        self.state = state
+
+
+class MissingInputs(Exception):
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(f"missing required inputs: {', '.join(fields)}")
+        self.fields = fields
+
+
+def decide_trigger(
+    pipeline: Pipeline, request: TriggerRequest, execution_id: str, ctx: CommandContext
+) -> ExecutionCreated:
+    missing = [f for f in pipeline.required_inputs() if f not in request.input.data_inputs]
+    if missing:
+        raise MissingInputs(missing)
+    return ExecutionCreated(
+        id=ctx.event_id,
+        source=SOURCE,
+        subject=execution_id,
+        time=ctx.now,
+        sequence=1,
+        tenantid=ctx.principal.tenant_id,
+        actor=ctx.principal.actor,
+        correlationid=ctx.correlation_id,
+        data=CreatedData(
+            execution_id=execution_id,
+            pipeline=pipeline.snapshot(),
+            input=request.input,
+            created_by=ctx.principal.actor,
+        ),
+    )
+
+
+def decide_cancel(state: ExecutionState, ctx: CommandContext) -> ExecutionCancellationRequested:
+    if state.status.is_terminal:
+        raise AlreadyTerminal(state)
+    return ExecutionCancellationRequested(
+        id=ctx.event_id,
+        source=SOURCE,
+        subject=state.execution_id,
+        time=ctx.now,
+        tenantid=ctx.principal.tenant_id,
+        actor=ctx.principal.actor,
+        correlationid=ctx.correlation_id,
+        data=CancellationRequestedData(reason="requested by client"),
+    )

@@ -1,0 +1,22 @@
+"""Typed keys for what the gateway app holds; built in `create_app`, nowhere else."""
+
+from __future__ import annotations
+
+import weakref
+
+from aiohttp import web
+
+from projections.notifications import ChangeHub
+from projections.runner import ProjectionRunner
+from projections.store import ReadModel
+from services.gateway.catalog import Catalog
+from services.gateway.settings import GatewaySettings
+from services.kafka_io import EventPublisher
+
+SETTINGS = web.AppKey("settings", GatewaySettings)
+CATALOG = web.AppKey("catalog", Catalog)
+READ_MODEL = web.AppKey("read_model", ReadModel)
+HUB = web.AppKey("hub", ChangeHub)
+RUNNER = web.AppKey("runner", ProjectionRunner)
+PUBLISHER = web.AppKey("publisher", EventPublisher)
+STREAMS = web.AppKey("streams", weakref.WeakSet[web.StreamResponse])

@@ -1,0 +1,56 @@
+"""Reading request parts into typed values, with 4xx errors that say what to fix."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from services.gateway.errors import ApiError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+async def read_body(request: web.Request, model: type[Model]) -> Model:
+    raw = await request.read()
+    if not raw.strip():
+        return model.model_validate({})
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        raise invalid_body(error) from error
+
+
+def invalid_body(error: ValidationError) -> ApiError:
+    details = []
+    for item in error.errors():
+        if item["type"] == "json_invalid":
+            return ApiError(400, "BadRequest", f"Body is not valid JSON: {item['msg']}")
+        field = ".".join(str(part) for part in item["loc"]) or "body"
+        details.append({"field": field, "problem": item["msg"]})
+    return ApiError(422, "InputValidationFailed", "The request body does not match the expected shape.", details)
+
+
+def int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ApiError(400, "BadRequest", f"Query parameter '{name}' must be an integer from {low} to {high}.")
+    return value
+
+
+def correlation_id(request: web.Request) -> str:
+    given = request.headers.get("X-Correlation-ID", "")
+    return given[:128] if given else str(uuid.uuid4())
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

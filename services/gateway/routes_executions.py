@@ -1,0 +1,98 @@
+"""Pipeline-execution queries and the cancel command."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from projections.notifications import Subscription
+from projections.state import ExecutionState, Status
+from services.gateway import keys
+from services.gateway.auth import principal_of
+from services.gateway.commands import AlreadyTerminal, decide_cancel
+from services.gateway.errors import ApiError
+from services.gateway.requests import int_query
+from services.gateway.routes_pipelines import append_and_wait, command_context
+from services.gateway.sse import stream_execution
+
+MAX_PAGE_SIZE = 100
+
+
+async def load_execution(request: web.Request) -> ExecutionState:
+    """The caller's execution, or 404: another tenant's ids look exactly like unknown ones."""
+    state = await request.app[keys.READ_MODEL].get(
+        principal_of(request).tenant_id, request.match_info["execution_id"]
+    )
+    if state is None:
+        raise ApiError(404, "NotFound", "No execution with this id.")
+    return state
+
+
+async def get_execution(request: web.Request) -> web.Response:
+    return web.json_response((await load_execution(request)).to_api())
+
+
+async def list_executions(request: web.Request) -> web.Response:
+    page = int_query(request, "page", 1, 1, 1_000_000)
+    page_size = int_query(request, "pageSize", 20, 1, MAX_PAGE_SIZE)
+    result = await request.app[keys.READ_MODEL].list(
+        principal_of(request).tenant_id,
+        pipeline_id=request.query.get("pipelineId") or None,
+        status=_status_filter(request.query.get("status")),
+        page=page,
+        page_size=page_size,
+    )
+    return web.json_response(
+        {
+            "data": [state.to_api() for state in result.items],
+            "page": page,
+            "pageSize": page_size,
+            "total": result.total,
+        }
+    )
+
+
+def _status_filter(raw: str | None) -> Status | None:
+    if not raw:
+        return None
+    try:
+        return Status(raw)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        raise ApiError(400, "BadRequest", f"Query parameter 'status' must be one of: {allowed}.") from None
+
+
+async def cancel_execution(request: web.Request) -> web.Response:
+    state = await load_execution(request)
+    try:
+        requested = decide_cancel(state, command_context(request))
+    except AlreadyTerminal as error:
+        raise ApiError(409, "ExecutionAlreadyTerminal", f"{error}; only pending or running executions can be cancelled.") from error
+    hub = request.app[keys.HUB]
+    with hub.subscribe(state.execution_id) as changes:
+        await append_and_wait(request.app, requested)
+        final = await _terminal_or_none(changes, request.app[keys.SETTINGS].cancel_wait_s)
+    if final is None:
+        # Accepted: the handler will answer the request; poll or stream for the outcome.
+        current = await load_execution(request)
+        return web.json_response(current.to_api(), status=200 if current.status.is_terminal else 202)
+    return web.json_response(final.to_api())
+
+
+async def _terminal_or_none(changes: Subscription, timeout: float) -> ExecutionState | None:
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                state = await changes.next()
+                if state is None or state.status.is_terminal:
+                    return state
+    except TimeoutError:
+        return None
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/pipeline-executions", list_executions)
+    app.router.add_get("/pipeline-executions/{execution_id}", get_execution)
+    app.router.add_post("/pipeline-executions/{execution_id}/cancel", cancel_execution)
+    app.router.add_get("/pipeline-executions/{execution_id}/stream", stream_execution)

@@ -1,0 +1,45 @@
+"""Gateway settings, read from the environment by the entry point only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.kafka_settings import KafkaSettings
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    kafka: KafkaSettings
+    data_dir: Path
+    api_keys: dict[str, str] = field(default_factory=dict)
+    """Plain API key -> tenant id. Hashed on load; never stored or logged in clear."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    instance_id: str = "gateway-1"
+    max_body_bytes: int = 1024 * 1024
+    ping_interval_s: float = 15.0
+    stream_max_s: float = 300.0
+    stream_retry_ms: int = 2000
+    read_your_writes_timeout_s: float = 10.0
+    cancel_wait_s: float = 5.0
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / f"{self.instance_id}.sqlite3"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewaySettings:
+        dev_key = env.get("DEV_API_KEY")
+        return cls(
+            kafka=KafkaSettings.from_env(env),
+            data_dir=Path(env.get("DATA_DIR", ".data")),
+            api_keys={dev_key: env.get("DEV_TENANT_ID", "tnt_dev")} if dev_key else {},
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "8080")),
+            instance_id=env.get("GATEWAY_INSTANCE_ID", "gateway-1"),
+            ping_interval_s=float(env.get("SSE_PING_INTERVAL_S", "15")),
+            stream_max_s=float(env.get("SSE_MAX_CONNECTION_S", "300")),
+        )

@@ -1,0 +1,121 @@
+"""Server-Sent Events for one execution.
+
+The current state goes out at once, then every committed change, each with
+`id:` = the execution's sequence so `Last-Event-ID` (or `?after=`) resumes
+without loss or repeat. A terminal state is followed by `stream-complete` and
+the close. Named `ping` events keep idle proxies from dropping the line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from projections.history import states_after
+from projections.notifications import Subscription
+from projections.state import ExecutionState
+from services.gateway import keys
+from services.gateway.auth import principal_of
+from services.gateway.errors import ApiError
+from services.gateway.requests import dumps
+
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "Connection": "keep-alive",
+    "X-Accel-Buffering": "no",
+}
+
+
+def frame(event: str, data: str, event_id: int | None = None) -> bytes:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {data}\n\n".encode()
+
+
+def resume_point(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("after")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ApiError(400, "BadRequest", "Last-Event-ID / 'after' must be a non-negative integer sequence.")
+    return int(raw)
+
+
+class ExecutionStream:
+    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
+        self._request = request
+        self._response = response
+        self._settings = request.app[keys.SETTINGS]
+        self.sent_sequence = 0
+
+    async def send_state(self, state: ExecutionState) -> None:
+        await self._response.write(frame("execution-state", dumps(state.to_api()), state.sequence))
+        self.sent_sequence = state.sequence
+
+    async def complete(self, state: ExecutionState) -> None:
+        body = {"executionId": state.execution_id, "status": state.status.value}
+        await self._response.write(frame("stream-complete", dumps(body), state.sequence))
+
+    async def ping(self) -> None:
+        await self._response.write(frame("ping", "{}"))
+
+    async def catch_up(self, state: ExecutionState, after: int | None) -> None:
+        if after is None:
+            await self.send_state(state)
+            return
+        self.sent_sequence = after
+        if after < state.sequence:
+            history = await self._request.app[keys.READ_MODEL].history(state.execution_id)
+            for missed in states_after(history, after):
+                await self.send_state(missed)
+
+    async def follow(self, changes: Subscription) -> None:
+        loop = asyncio.get_running_loop()
+        closes_at = loop.time() + self._settings.stream_max_s
+        next_ping = loop.time() + self._settings.ping_interval_s
+        while (now := loop.time()) < closes_at:
+            try:
+                async with asyncio.timeout(min(next_ping, closes_at) - now):
+                    change = await changes.next()
+            except TimeoutError:
+                if loop.time() >= next_ping:
+                    await self.ping()
+                    next_ping = loop.time() + self._settings.ping_interval_s
+                continue
+            if change is None:
+                return  # too slow to keep up, or shutting down: the client reconnects
+            if change.sequence <= self.sent_sequence:
+                continue
+            await self.send_state(change)
+            if change.status.is_terminal:
+                await self.complete(change)
+                return
+
+
+async def stream_execution(request: web.Request) -> web.StreamResponse:
+    tenant_id = principal_of(request).tenant_id
+    execution_id = request.match_info["execution_id"]
+    read_model = request.app[keys.READ_MODEL]
+    after = resume_point(request)
+    if await read_model.get(tenant_id, execution_id) is None:
+        raise ApiError(404, "NotFound", "No execution with this id.")
+    response = web.StreamResponse(headers=SSE_HEADERS)
+    await response.prepare(request)
+    request.app[keys.STREAMS].add(response)
+    await response.write(f"retry: {request.app[keys.SETTINGS].stream_retry_ms}\n\n".encode())
+    stream = ExecutionStream(request, response)
+    # Subscribe before reading, so no change can fall between the read and the feed.
+    with request.app[keys.HUB].subscribe(execution_id) as changes:
+        state = await read_model.get(tenant_id, execution_id)
+        assert state is not None  # executions are never deleted
+        try:
+            await stream.catch_up(state, after)
+            if state.status.is_terminal:
+                await stream.complete(state)
+            else:
+                await stream.follow(changes)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client went away; nothing to tell it
+    return response

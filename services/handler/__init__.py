@@ -1,0 +1,1 @@
+"""The handler: runs pipelines and writes each execution's lifecycle events."""

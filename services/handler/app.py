@@ -1,0 +1,153 @@
+"""`create_app(settings)`: the handler as a faststream app in consumer group `handler`.
+
+faststream owns the consumer and its poll loop; each batch goes to the
+`Worker`, which runs executions as tasks and reports the low watermark we
+commit by hand (ack policy MANUAL: faststream's default would commit offsets
+of executions that have not finished).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+
+from services.handler.dead_letters import DeadLetters
+from services.handler.plugins.base import Plugin
+from services.handler.plugins.registry import default_plugins
+from services.handler.settings import HandlerSettings
+from services.handler.worker import Worker
+from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
+
+log = logging.getLogger(__name__)
+
+
+class HandlerRuntime:
+    """What the handler holds while it runs; built on start-up, released on shutdown."""
+
+    def __init__(self, settings: HandlerSettings, plugins: dict[str, Plugin]) -> None:
+        self.settings = settings
+        self.plugins = plugins
+        self.subscriber: Any = None
+        self._producer: AIOKafkaProducer | None = None
+        self._worker: Worker | None = None
+
+    @property
+    def worker(self) -> Worker:
+        assert self._worker is not None, "handler runtime not started"
+        return self._worker
+
+    @property
+    def consumer(self) -> AIOKafkaConsumer:
+        consumer: AIOKafkaConsumer = self.subscriber.consumer
+        return consumer
+
+    async def open(self) -> None:
+        kafka = self.settings.kafka
+        await ensure_topics(kafka)
+        self._producer = make_producer(kafka, client_id=self.settings.instance_id)
+        await self._producer.start()
+        send = producer_send(self._producer)
+        self._worker = Worker(
+            EventPublisher(send, kafka.events_topic, kafka.send_timeout_s),
+            DeadLetters(send, kafka.dlq_topic, kafka.send_timeout_s),
+            self.plugins,
+            self.settings,
+        )
+
+    async def stop_runs(self) -> None:
+        if self._worker is not None:
+            await self._worker.stop()
+
+    async def close(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    async def on_records(self, records: tuple[ConsumerRecord, ...]) -> None:
+        await self.worker.handle(list(records))
+        await self.commit(self.worker.offsets_to_commit())
+
+    async def commit(self, offsets: dict[int, int]) -> None:
+        if not offsets:
+            return
+        topic = self.settings.kafka.events_topic
+        await self.consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
+        self.worker.mark_committed(offsets)
+
+
+class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, runtime: HandlerRuntime) -> None:
+        self._runtime = runtime
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        offsets = {}
+        for tp in revoked:
+            watermark = await self._runtime.worker.revoke(tp.partition)
+            if watermark is not None:
+                offsets[tp.partition] = watermark
+        try:
+            await self._runtime.commit(offsets)
+        except KafkaError as error:
+            # Not fatal: the next owner starts from the last watermark we did commit.
+            log.warning("could not commit on revocation: %r", error)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if not assigned:
+            return
+        consumer = self._runtime.consumer
+        partitions = sorted(assigned)
+        ends = await consumer.end_offsets(partitions)
+        beginnings = await consumer.beginning_offsets(partitions)
+        for tp in partitions:
+            committed = await consumer.committed(tp)
+            start = committed if committed is not None else beginnings[tp]
+            self._runtime.worker.assign(tp.partition, start, ends[tp])
+        log.info("assigned %s", [tp.partition for tp in partitions])
+
+
+async def _raw_records(message: StreamMessage[Any]) -> Any:
+    # Parsing is the worker's job: a bad record must reach the dead-letter topic,
+    # not fail the whole batch in a decoder.
+    return message.raw_message
+
+
+def create_app(settings: HandlerSettings, plugins: dict[str, Plugin] | None = None) -> FastStream:
+    runtime = HandlerRuntime(settings, plugins or default_plugins())
+    broker = KafkaBroker(
+        settings.kafka.bootstrap_servers,
+        client_id=f"{settings.instance_id}-consumer",
+        log_level=logging.DEBUG,  # one line per batch is noise at INFO
+    )
+    subscriber = broker.subscriber(
+        settings.kafka.events_topic,
+        batch=True,
+        max_records=settings.max_batch,
+        batch_timeout_ms=100,
+        group_id=settings.consumer_group,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        fetch_max_wait_ms=100,
+        ack_policy=AckPolicy.MANUAL,
+        listener=WorkerRebalance(runtime),
+        decoder=_raw_records,
+        title="handler",
+        description="Runs pipelines; writes Started / Progressed / Completed.",
+    )
+
+    @subscriber
+    async def on_batch(body: Any, message: KafkaMessage) -> None:
+        await runtime.on_records(message.raw_message)
+
+    runtime.subscriber = subscriber
+    app = FastStream(broker)
+    app.on_startup(runtime.open)
+    app.on_shutdown(runtime.stop_runs)
+    app.after_shutdown(runtime.close)
+    return app

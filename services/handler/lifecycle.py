@@ -1,0 +1,81 @@
+"""Pure decisions of the handler: the execution's state in, the next event out.
+
+The handler is the single writer of an execution after `Created`, so it
+numbers each event from the folded state: `sequence = state.sequence + 1`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts.events import (
+    CompletedData,
+    ExecutionCompleted,
+    ExecutionProgressed,
+    ExecutionStarted,
+    JsonObject,
+    Outcome,
+    OutputCitation,
+    ProgressedData,
+    StartedData,
+)
+from projections.state import ExecutionState
+
+SOURCE = "/handler"
+
+
+@dataclass(frozen=True)
+class EventContext:
+    now: datetime
+    event_id: str
+    actor: str
+    causation_id: str | None = None
+
+
+def _envelope(state: ExecutionState, ctx: EventContext) -> dict[str, object]:
+    return {
+        "id": ctx.event_id,
+        "source": SOURCE,
+        "subject": state.execution_id,
+        "time": ctx.now,
+        "sequence": state.sequence + 1,
+        "tenantid": state.tenant_id,
+        "actor": ctx.actor,
+        "correlationid": state.correlation_id,
+        "causationid": ctx.causation_id,
+    }
+
+
+def start(state: ExecutionState, ctx: EventContext, handler_output: JsonObject | None) -> ExecutionStarted:
+    return ExecutionStarted(**_envelope(state, ctx), data=StartedData(handler_output=handler_output))  # type: ignore[arg-type]
+
+
+def progress(state: ExecutionState, ctx: EventContext, pct: int, message: str) -> ExecutionProgressed:
+    return ExecutionProgressed(
+        **_envelope(state, ctx),  # type: ignore[arg-type]
+        data=ProgressedData(progress_pct=pct, progress_message=message),
+    )
+
+
+def succeed(
+    state: ExecutionState,
+    ctx: EventContext,
+    output: JsonObject,
+    citations: list[OutputCitation],
+    handler_output: JsonObject | None,
+) -> ExecutionCompleted:
+    data = CompletedData(
+        outcome=Outcome.SUCCEEDED, output=output, output_citations=citations, handler_output=handler_output
+    )
+    return ExecutionCompleted(**_envelope(state, ctx), data=data)  # type: ignore[arg-type]
+
+
+def fail(state: ExecutionState, ctx: EventContext, error_message: str) -> ExecutionCompleted:
+    data = CompletedData(outcome=Outcome.FAILED, error_message=error_message)
+    return ExecutionCompleted(**_envelope(state, ctx), data=data)  # type: ignore[arg-type]
+
+
+def cancel(state: ExecutionState, ctx: EventContext) -> ExecutionCompleted:
+    data = CompletedData(outcome=Outcome.CANCELLED)
+    return ExecutionCompleted(**_envelope(state, ctx), data=data)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Pipeline plugins, one module per handler type."""

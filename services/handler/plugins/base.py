@@ -1,0 +1,45 @@
+"""What a pipeline plugin is, and what it is given to run one execution."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from contracts.events import JsonObject, OutputCitation
+from projections.state import ExecutionState
+
+
+class PipelineError(Exception):
+    """The pipeline cannot produce a result; the message becomes `errorMessage`."""
+
+
+class Progress(Protocol):
+    async def __call__(self, pct: int, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PipelineContext:
+    execution: ExecutionState
+    progress: Progress
+    step_delay_s: float
+    """Pacing of the demo pipelines, so their progress can be watched."""
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    output: JsonObject
+    citations: list[OutputCitation] = field(default_factory=list)
+    handler_output: JsonObject | None = None
+
+
+def handler_type_only(execution: ExecutionState) -> JsonObject:
+    return {"handlerType": execution.pipeline_handler_type}
+
+
+@dataclass(frozen=True)
+class Plugin:
+    handler_type: str
+    run: Callable[[PipelineContext], Awaitable[PipelineResult]]
+    start_output: Callable[[ExecutionState], JsonObject] = handler_type_only
+    """`handlerOutput` as the worker begins (e.g. the streaming channel)."""

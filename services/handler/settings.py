@@ -1,0 +1,31 @@
+"""Handler settings, read from the environment by the entry point only."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.kafka_settings import KafkaSettings
+
+@dataclass(frozen=True)
+class HandlerSettings:
+    kafka: KafkaSettings
+    instance_id: str = "handler-1"
+    consumer_group: str = "handler"
+    deadline_s: float = 300.0
+    """An execution still running this long after it started fails with PipelineTimeout."""
+    step_delay_s: float = 0.5
+    max_batch: int = 1000
+    publish_attempts: int = 5
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> HandlerSettings:
+        return cls(
+            kafka=KafkaSettings.from_env(env),
+            instance_id=env.get("HANDLER_INSTANCE_ID", f"handler-{socket.gethostname()}-{os.getpid()}"),
+            consumer_group=env.get("HANDLER_CONSUMER_GROUP", "handler"),
+            deadline_s=float(env.get("EXECUTION_DEADLINE_S", "300")),
+            step_delay_s=float(env.get("DEMO_STEP_DELAY_S", "0.5")),
+        )

@@ -1,0 +1,33 @@
+"""Kafka connection settings shared by every service, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_EVENTS_TOPIC = "executions.events"
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    bootstrap_servers: str
+    events_topic: str = DEFAULT_EVENTS_TOPIC
+    partitions: int = 6
+    replication_factor: int = 1
+    send_timeout_s: float = 10.0
+    """Deadline on every send: a request fails fast when the broker is away."""
+
+    @property
+    def dlq_topic(self) -> str:
+        return f"{self.events_topic}.dlq"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> KafkaSettings:
+        return cls(
+            bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            events_topic=env.get("EVENTS_TOPIC", DEFAULT_EVENTS_TOPIC),
+            partitions=int(env.get("EVENTS_PARTITIONS", "6")),
+            replication_factor=int(env.get("EVENTS_REPLICATION_FACTOR", "1")),
+            send_timeout_s=float(env.get("KAFKA_SEND_TIMEOUT_S", "10")),
+        )

@@ -1,0 +1,54 @@
+import pytest
+
+from contracts.api import TriggerRequest
+from contracts.events import ExecutionInput, Outcome
+from projections.state import Status, evolve
+from services.gateway.auth import Keyring, Principal
+from services.gateway.catalog import demo_catalog
+from services.gateway.commands import AlreadyTerminal, CommandContext, MissingInputs, decide_cancel, decide_trigger
+from services.gateway.errors import ApiError
+from tests.events import T0, completed, created, given, started
+
+CTX = CommandContext(principal=Principal("tnt_a", "key_1"), now=T0, event_id="ev-1", correlation_id="corr-9")
+
+
+def test_trigger_snapshots_the_pipeline_and_names_the_caller() -> None:
+    pipeline = demo_catalog().get("pl_document_summarizer")
+    assert pipeline is not None
+    request = TriggerRequest(input=ExecutionInput(data_inputs={"query": "Q4 trends?"}))
+    event = decide_trigger(pipeline, request, "exec-9", CTX)
+    assert (event.sequence, event.subject, event.tenantid, event.time) == (1, "exec-9", "tnt_a", T0)
+    assert event.data.pipeline.pipeline_name == "Document Summarizer"
+    assert event.data.created_by == "tnt_a/key_1"
+    state = evolve(None, event)
+    assert state.status is Status.PENDING and state.correlation_id == "corr-9"
+
+
+def test_trigger_without_a_required_input_is_refused() -> None:
+    pipeline = demo_catalog().get("pl_document_summarizer")
+    assert pipeline is not None
+    with pytest.raises(MissingInputs) as caught:
+        decide_trigger(pipeline, TriggerRequest(), "exec-9", CTX)
+    assert caught.value.fields == ["query"]
+
+
+def test_cancel_of_a_live_execution_is_a_request() -> None:
+    event = decide_cancel(given(created(), started()), CTX)
+    assert event.type == "execution.cancellation_requested.v1"
+    assert event.sequence is None and event.subject == "exec-1"
+
+
+def test_cancel_of_a_finished_execution_is_refused() -> None:
+    with pytest.raises(AlreadyTerminal):
+        decide_cancel(given(created(), started(), completed(3, Outcome.FAILED)), CTX)
+
+
+def test_keys_are_checked_by_hash_and_map_to_their_tenant() -> None:
+    keyring = Keyring.from_plain({"secret-a": "tnt_a"})
+    principal = keyring.authenticate("Bearer secret-a")
+    assert principal.tenant_id == "tnt_a"
+    assert "secret-a" not in principal.key_id
+    for header in (None, "", "Bearer", "Basic secret-a", "Bearer wrong"):
+        with pytest.raises(ApiError) as caught:
+            keyring.authenticate(header)
+        assert caught.value.status == 401

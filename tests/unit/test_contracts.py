@@ -1,0 +1,53 @@
+import json
+
+import pytest
+
+from contracts.codec import UndecodableEvent, decode, encode
+from contracts.schema_export import SCHEMA_DIR, rendered_schemas
+from tests.events import cancel_requested, completed, created, progressed
+
+
+def test_checked_in_schemas_match_the_models() -> None:
+    rendered = rendered_schemas()
+    on_disk = {path.name: path.read_text() for path in SCHEMA_DIR.glob("*.json")}
+    assert set(on_disk) == set(rendered), "run `make schemas` and commit contracts/schemas/"
+    for name, text in rendered.items():
+        assert on_disk[name] == text, f"{name} drifted: run `make schemas` and commit it"
+
+
+@pytest.mark.parametrize("event", [created(), progressed(3, 40), completed(4), cancel_requested()])
+def test_events_round_trip_through_the_wire_format(event) -> None:
+    record = encode(event)
+    assert decode(record.value) == event
+    assert record.key == event.subject.encode()
+    headers = dict(record.headers)
+    assert headers["ce_type"] == event.type.encode()
+    assert headers["ce_id"] == event.id.encode()
+    assert ("ce_sequence" in headers) == (event.sequence is not None)
+
+
+def test_wire_format_is_cloudevents_structured_json() -> None:
+    body = json.loads(encode(progressed(3, 40)).value)
+    assert body["specversion"] == "1.0"
+    assert body["type"] == "execution.progressed.v1"
+    assert body["data"] == {"progressPct": 40, "progressMessage": "working"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"not json", "Invalid JSON"),
+        (b'{"type": "execution.exploded.v9"}', "does not match any of the expected tags"),
+        (None, "tombstone"),
+    ],
+)
+def test_undecodable_records_say_why(value: bytes | None, reason: str) -> None:
+    with pytest.raises(UndecodableEvent) as caught:
+        decode(value)
+    assert reason in caught.value.reason
+
+
+def test_events_are_immutable() -> None:
+    event = created()
+    with pytest.raises(Exception):
+        event.subject = "other"  # type: ignore[misc]

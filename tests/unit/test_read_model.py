@@ -1,0 +1,75 @@
+"""The SQLite read model, on real files."""
+
+from pathlib import Path
+
+from contracts.events import Outcome
+from projections.batch import LoggedEvent, fold_batch
+from projections.history import states_after
+from projections.state import Status
+from projections.store import ReadModel
+from tests.events import TENANT, cancel_requested, completed, created, progressed, started
+
+TOPIC = "t"
+
+
+def logged(events: list, start: int = 0, partition: int = 0) -> list[LoggedEvent]:
+    return [LoggedEvent(e, TOPIC, partition, start + i) for i, e in enumerate(events)]
+
+
+def test_fold_skips_duplicates_and_reports_each_transition() -> None:
+    records = logged([created(), started(), started(), progressed(3, 40), cancel_requested()])
+    folded = fold_batch({}, records)
+    assert [s.sequence for s in folded.transitions] == [1, 2, 3, 3]
+    assert [r.event.sequence for r in folded.history] == [1, 2, 3]
+    assert folded.states["exec-1"].progress_pct == 40
+    assert folded.rejected == []
+
+
+def test_fold_rejects_an_impossible_event_and_carries_on() -> None:
+    folded = fold_batch({}, logged([progressed(3, 10, execution_id="ghost"), created()]))
+    assert len(folded.rejected) == 1
+    assert folded.states["exec-1"].status is Status.PENDING
+
+
+async def test_rows_and_positions_commit_together_and_survive_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "rm.sqlite3"
+    store = await ReadModel.open(path)
+    folded = fold_batch({}, logged([created(), started()]))
+    await store.commit(folded, TOPIC, {0: 2})
+    await store.close()
+
+    reopened = await ReadModel.open(path)
+    assert await reopened.positions(TOPIC) == {0: 2}
+    known = await reopened.load_states({"exec-1"})
+    folded = fold_batch(known, logged([started(), progressed(3, 50), completed(4)], start=2))
+    await reopened.commit(folded, TOPIC, {0: 5})
+    state = await reopened.get(TENANT, "exec-1")
+    assert state is not None and state.status is Status.SUCCEEDED
+    assert [e.sequence for e in await reopened.history("exec-1")] == [1, 2, 3, 4]
+    assert await reopened.positions(TOPIC) == {0: 5}
+    await reopened.close()
+
+
+async def test_list_is_newest_first_filtered_and_per_tenant(tmp_path: Path) -> None:
+    store = await ReadModel.open(tmp_path / "rm.sqlite3")
+    events = [created(f"e{i}", seconds=i) for i in range(5)]
+    events += [started(2, "e1"), completed(3, Outcome.FAILED, "e1"), started(2, "e3")]
+    await store.commit(fold_batch({}, logged(events)), TOPIC, {0: len(events)})
+
+    page = await store.list(TENANT, pipeline_id=None, status=None, page=1, page_size=2)
+    assert page.total == 5
+    assert [s.execution_id for s in page.items] == ["e4", "e3"]
+    page3 = await store.list(TENANT, pipeline_id=None, status=None, page=3, page_size=2)
+    assert [s.execution_id for s in page3.items] == ["e0"]
+    failed = await store.list(TENANT, pipeline_id="pl_1", status=Status.FAILED, page=1, page_size=10)
+    assert [s.execution_id for s in failed.items] == ["e1"]
+    assert (await store.list("tnt_other", pipeline_id=None, status=None, page=1, page_size=10)).total == 0
+    assert await store.get("tnt_other", "e1") is None
+    await store.close()
+
+
+def test_states_after_gives_what_a_resuming_client_missed() -> None:
+    history = [created(), started(), progressed(3, 20), progressed(4, 60), completed(5)]
+    missed = states_after(history, 3)
+    assert [(s.sequence, s.progress_pct) for s in missed] == [(4, 60), (5, 100)]
+    assert states_after(history, 5) == []
