@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DATA_DIR ?= .data
 export DATA_DIR
 
-.PHONY: install run test unit integration bench schemas broker clean
+.PHONY: install run test lint unit integration bench schemas broker clean
 
 install: $(STAMP)
 
@@ -21,10 +21,14 @@ run: install
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m services.devstack
 
-## Every test: unit, then integration against a real broker the tests start themselves.
-test: install
+## Every test: lint, unit, then integration against a real broker the tests start themselves.
+test: install lint
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

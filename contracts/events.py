@@ -7,7 +7,7 @@ names, so a class can be renamed without changing what is on the log.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -105,17 +105,9 @@ class ExecutionCancellationRequested(Envelope):
 
 
 ExecutionEvent = Annotated[
-    Union[
-        ExecutionCreated,
-        ExecutionStarted,
-        ExecutionProgressed,
-        ExecutionCompleted,
-        ExecutionCancellationRequested,
-    ],
+    ExecutionCreated | ExecutionStarted | ExecutionProgressed | ExecutionCompleted | ExecutionCancellationRequested,
     Field(discriminator="type"),
 ]
-
-LifecycleEvent = Union[ExecutionCreated, ExecutionStarted, ExecutionProgressed, ExecutionCompleted]
 
 EVENT_ADAPTER: TypeAdapter[ExecutionEvent] = TypeAdapter(ExecutionEvent)
 
@@ -127,6 +119,4 @@ EVENT_CLASSES: tuple[type[Envelope], ...] = (
     ExecutionCancellationRequested,
 )
 
-WIRE_TYPES: dict[str, type[Envelope]] = {
-    cls.model_fields["type"].default: cls for cls in EVENT_CLASSES
-}
+WIRE_TYPES: dict[str, type[Envelope]] = {cls.model_fields["type"].default: cls for cls in EVENT_CLASSES}

@@ -19,6 +19,8 @@ class LoggedEvent:
     topic: str
     partition: int
     offset: int
+    value: bytes
+    """The record's bytes as they are on the log, kept verbatim in the history."""
 
 
 @dataclass
@@ -30,6 +32,10 @@ class FoldedBatch:
     transitions: list[ExecutionState] = field(default_factory=list)
     """The state after each newly folded event, in log order (for live streams)."""
     rejected: list[tuple[LoggedEvent, str]] = field(default_factory=list)
+
+    def changed(self) -> list[ExecutionState]:
+        """The latest state of each execution this batch changed."""
+        return list({state.execution_id: state for state in self.transitions}.values())
 
 
 def fold_batch(known: dict[str, ExecutionState], records: list[LoggedEvent]) -> FoldedBatch:

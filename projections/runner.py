@@ -8,19 +8,25 @@ same SQLite transaction as its rows, and it seeks there on start.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts.codec import UndecodableEvent, decode
 from projections.batch import LoggedEvent, fold_batch
+from projections.kafka_client import stop_within
 from projections.notifications import ChangeHub
+from projections.state import ExecutionState
 from projections.store import ReadModel
 
 log = logging.getLogger(__name__)
 
 ConsumerFactory = Callable[[], AIOKafkaConsumer]
+Waiter = tuple[int, int, "asyncio.Future[None]"]
 
 
 class ProjectionRunner:
@@ -31,6 +37,7 @@ class ProjectionRunner:
         hub: ChangeHub,
         topic: str,
         max_batch: int = 2000,
+        cached_states: int = 20_000,
     ) -> None:
         self._consumer_factory = consumer_factory
         self._store = store
@@ -40,9 +47,13 @@ class ProjectionRunner:
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
         self._next_offsets: dict[int, int] = {}
-        self._advanced = asyncio.Condition()
-        self._caught_up = asyncio.Event()
         self._start_targets: dict[int, int] = {}
+        self._caught_up = asyncio.Event()
+        self._waiters: dict[int, list[Waiter]] = {}
+        self._tiebreak = itertools.count()
+        # This runner is its file's only writer, so recent states can be kept in memory.
+        self._recent: OrderedDict[str, ExecutionState] = OrderedDict()
+        self._cached_states = cached_states
 
     @property
     def caught_up(self) -> bool:
@@ -67,19 +78,24 @@ class ProjectionRunner:
         self._start_targets = {tp.partition: offset for tp, offset in ends.items()}
         self._check_caught_up()
         self._task = asyncio.create_task(self._run(consumer), name=f"projection:{self._topic}")
+        self._task.add_done_callback(_log_crash)
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._consumer is not None:
-            await self._consumer.stop()
+            await stop_within(self._consumer)
         self._hub.close_all()
 
     async def wait_for(self, partition: int, offset: int, timeout: float) -> None:
         """Return once the record at `offset` of `partition` is in the read model."""
-        async with asyncio.timeout(timeout), self._advanced:
-            await self._advanced.wait_for(lambda: self._next_offsets.get(partition, 0) > offset)
+        if self._next_offsets.get(partition, 0) > offset:
+            return
+        applied: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters.setdefault(partition, []), (offset, next(self._tiebreak), applied))
+        async with asyncio.timeout(timeout):
+            await applied
 
     async def wait_caught_up(self, timeout: float) -> None:
         async with asyncio.timeout(timeout):
@@ -94,18 +110,37 @@ class ProjectionRunner:
 
     async def _apply(self, records: list[ConsumerRecord]) -> None:
         logged = [event for event in map(self._decode, records) if event is not None]
-        known = await self._store.load_states({item.event.subject for item in logged})
-        folded = fold_batch(known, logged)
+        folded = fold_batch(await self._known_states({item.event.subject for item in logged}), logged)
         next_offsets = dict(self._next_offsets)
         for record in records:
             next_offsets[record.partition] = record.offset + 1
         await self._store.commit(folded, self._topic, next_offsets)
+        self._next_offsets = next_offsets
+        self._remember(folded.changed())
         # Only after the commit: a stream never shows what a GET could not.
         self._hub.publish(folded.transitions)
-        async with self._advanced:
-            self._next_offsets = next_offsets
-            self._advanced.notify_all()
+        self._release_waiters()
         self._check_caught_up()
+
+    async def _known_states(self, execution_ids: set[str]) -> dict[str, ExecutionState]:
+        known = {i: self._recent[i] for i in execution_ids if i in self._recent}
+        known |= await self._store.load_states(execution_ids - known.keys())
+        return known
+
+    def _remember(self, states: list[ExecutionState]) -> None:
+        for state in states:
+            self._recent[state.execution_id] = state
+            self._recent.move_to_end(state.execution_id)
+        while len(self._recent) > self._cached_states:
+            self._recent.popitem(last=False)
+
+    def _release_waiters(self) -> None:
+        for partition, waiters in self._waiters.items():
+            applied_until = self._next_offsets.get(partition, 0)
+            while waiters and waiters[0][0] < applied_until:
+                _, _, applied = heapq.heappop(waiters)
+                if not applied.done():
+                    applied.set_result(None)
 
     def _decode(self, record: ConsumerRecord) -> LoggedEvent | None:
         try:
@@ -114,8 +149,13 @@ class ProjectionRunner:
             # The handler's consumer group dead-letters it; read models just skip it.
             log.warning("skipping undecodable record %s:%s: %s", record.partition, record.offset, error.reason)
             return None
-        return LoggedEvent(event, record.topic, record.partition, record.offset)
+        return LoggedEvent(event, record.topic, record.partition, record.offset, record.value)
 
     def _check_caught_up(self) -> None:
         if all(self._next_offsets.get(p, 0) >= end for p, end in self._start_targets.items()):
             self._caught_up.set()
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("projection runner stopped", exc_info=task.exception())

@@ -176,9 +176,7 @@ def _completed(state: ExecutionState, event: ExecutionCompleted) -> ExecutionSta
     return state.model_copy(update=update)
 
 
-def _cancellation_requested(
-    state: ExecutionState, event: ExecutionCancellationRequested
-) -> ExecutionState:
+def _cancellation_requested(state: ExecutionState, event: ExecutionCancellationRequested) -> ExecutionState:
     # A request, not a lifecycle step: it carries no sequence and changes no
     # status. The handler answers it with a numbered Completed(cancelled).
     if state.status.is_terminal or state.cancel_requested_at is not None:

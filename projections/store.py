@@ -7,7 +7,7 @@ so a restarted runner resumes exactly where its rows end: no gap, no repeat.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -101,7 +101,7 @@ class ReadModel:
         try:
             await db.executemany(
                 "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [_execution_row(state) for state in folded.states.values()],
+                [_execution_row(state) for state in folded.changed()],
             )
             await db.executemany(
                 "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -114,7 +114,7 @@ class ReadModel:
                         r.topic,
                         r.partition,
                         r.offset,
-                        r.event.model_dump_json(by_alias=True),
+                        r.value.decode(),
                     )
                     for r in folded.history
                 ],
@@ -182,7 +182,7 @@ async def _connect(path: Path) -> aiosqlite.Connection:
 
 def sortable_time(moment: datetime) -> str:
     """UTC with fixed-width microseconds, so text order is time order."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _execution_row(state: ExecutionState) -> tuple[str, str, str, str, str, int, str]:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
@@ -60,20 +60,6 @@ def producer_send(producer: AIOKafkaProducer) -> SendFn:
         return await producer.send_and_wait(topic, record.value, key=record.key, headers=record.headers)
 
     return send
-
-
-def make_reader(settings: KafkaSettings, client_id: str) -> AIOKafkaConsumer:
-    """A group-less consumer for processes that keep their own position."""
-    return AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        client_id=client_id,
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-    )
 
 
 async def ensure_topics(settings: KafkaSettings, timeout_s: float = 60.0) -> None:

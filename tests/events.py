@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from contracts.events import (
     CancellationRequestedData,
@@ -23,7 +23,7 @@ from contracts.events import (
 )
 from projections.state import ExecutionState, evolve
 
-T0 = datetime(2026, 1, 15, 10, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 15, 10, 30, tzinfo=UTC)
 EXECUTION = "exec-1"
 TENANT = "tnt_a"
 
@@ -71,8 +71,9 @@ def progressed(sequence: int, pct: int, message: str = "working", execution_id: 
 def completed(
     sequence: int, outcome: Outcome = Outcome.SUCCEEDED, execution_id: str = EXECUTION, error: str | None = None
 ) -> ExecutionCompleted:
-    data = CompletedData(outcome=outcome, output={"summary": "done"} if outcome is Outcome.SUCCEEDED else None,
-                         error_message=error)
+    data = CompletedData(
+        outcome=outcome, output={"summary": "done"} if outcome is Outcome.SUCCEEDED else None, error_message=error
+    )
     return ExecutionCompleted(**_common(sequence, 60, execution_id), data=data)  # type: ignore[arg-type]
 
 

@@ -163,9 +163,7 @@ def _java_fingerprint(java: str) -> str:
 
 def _cds_archive(java: str, lib: Path) -> Path:
     """Class-data archive path, keyed to the JDK, Kafka version and classpath."""
-    key = hashlib.sha256(
-        f"{_java_fingerprint(java)}|{KAFKA_VERSION}|{_classpath(lib)}".encode()
-    ).hexdigest()[:16]
+    key = hashlib.sha256(f"{_java_fingerprint(java)}|{KAFKA_VERSION}|{_classpath(lib)}".encode()).hexdigest()[:16]
     return cache_dir() / "cds" / f"kafka-{KAFKA_VERSION}-{key}.jsa"
 
 
@@ -481,8 +479,7 @@ class LocalBroker:
             result = self._run_storage_tool(java, lib, [], deadline)
         if result.returncode != 0:
             raise RuntimeError(
-                f"Kafka storage format failed (exit {result.returncode}):\n"
-                f"{result.stdout}{result.stderr}"
+                f"Kafka storage format failed (exit {result.returncode}):\n{result.stdout}{result.stderr}"
             )
         marker.write_text("ok\n", encoding="utf-8")
 
@@ -507,9 +504,7 @@ class LocalBroker:
             "--ignore-formatted",
         ]
         remaining = max(5.0, deadline - time.monotonic())
-        return subprocess.run(
-            command, capture_output=True, text=True, timeout=remaining, check=False
-        )
+        return subprocess.run(command, capture_output=True, text=True, timeout=remaining, check=False)
 
     def _jvm_options(self, java: str, lib: Path, use_cds: bool) -> list[str]:
         options = [
@@ -600,9 +595,7 @@ class LocalBroker:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             handle.close()
-            raise RuntimeError(
-                f"{self.data_dir} is in use by another running LocalBroker / launcher"
-            ) from None
+            raise RuntimeError(f"{self.data_dir} is in use by another running LocalBroker / launcher") from None
         self._dir_lock = handle
 
     def _unlock_data_dir(self) -> None:
@@ -673,9 +666,7 @@ class LocalBroker:
         self.stop()
 
 
-def _terminate_group(
-    pid: int, timeout: float, process: subprocess.Popen[bytes] | None = None
-) -> None:
+def _terminate_group(pid: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
     """SIGTERM the process group led by pid, then SIGKILL it after timeout."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)

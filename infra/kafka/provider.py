@@ -77,9 +77,7 @@ def _container_env(host: str, host_port: int) -> dict[str, str]:
         "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
         "KAFKA_LISTENERS": "EXTERNAL://:9092,CONTROLLER://:9093,BROKER://:19092",
         "KAFKA_ADVERTISED_LISTENERS": f"EXTERNAL://{host}:{host_port},BROKER://localhost:19092",
-        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": (
-            "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,BROKER:PLAINTEXT"
-        ),
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": ("EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT,BROKER:PLAINTEXT"),
         "KAFKA_INTER_BROKER_LISTENER_NAME": "BROKER",
         "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
         "KAFKA_LOG_DIRS": "/tmp/kraft-combined-logs",
@@ -103,9 +101,7 @@ def _docker_broker(timeout: float = 120.0) -> Iterator[str]:
     container = DockerContainer(DOCKER_IMAGE).with_bind_ports(9092, host_port)
     host = _host_ip(container)
     container.with_envs(**_container_env(host, host_port))
-    container.waiting_for(
-        LogMessageWaitStrategy("Kafka Server started").with_startup_timeout(int(timeout))
-    )
+    container.waiting_for(LogMessageWaitStrategy("Kafka Server started").with_startup_timeout(int(timeout)))
     with container:
         _wait_answers(host, host_port, timeout)
         yield f"{host}:{host_port}"

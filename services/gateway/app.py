@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from projections.kafka_client import make_reader, stop_within
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
@@ -19,7 +20,6 @@ from services.kafka_io import (
     EventPublisher,
     ensure_topics,
     make_producer,
-    make_reader,
     partitions_of,
     producer_send,
 )
@@ -56,14 +56,14 @@ async def _publisher(app: web.Application) -> AsyncIterator[None]:
         producer_send(producer), settings.kafka.events_topic, settings.kafka.send_timeout_s
     )
     yield
-    await producer.stop()
+    await stop_within(producer)
 
 
 async def _projection(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     app[keys.HUB] = ChangeHub()
     runner = ProjectionRunner(
-        lambda: make_reader(settings.kafka, client_id=f"{settings.instance_id}-projection"),
+        lambda: make_reader(settings.kafka.bootstrap_servers, client_id=f"{settings.instance_id}-projection"),
         app[keys.READ_MODEL],
         app[keys.HUB],
         settings.kafka.events_topic,

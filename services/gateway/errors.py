@@ -40,9 +40,7 @@ class ApiError(Exception):
 
 def error_response(error: ApiError) -> web.Response:
     body = ErrorBody(error=error.code, message=error.message, details=error.details)
-    return web.json_response(
-        body.model_dump(exclude_none=True), status=error.status, headers=error.headers
-    )
+    return web.json_response(body.model_dump(exclude_none=True), status=error.status, headers=error.headers)
 
 
 @web.middleware
@@ -67,4 +65,6 @@ def _from_http(error: web.HTTPException) -> ApiError:
         message = "Request body is larger than the gateway accepts; reduce the input size."
     if error.status == 404:
         message = "No such route."
-    return ApiError(error.status, code, message, headers={"Allow": error.headers["Allow"]} if "Allow" in error.headers else None)
+    return ApiError(
+        error.status, code, message, headers={"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+    )

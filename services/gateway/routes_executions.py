@@ -9,11 +9,11 @@ from aiohttp import web
 from projections.notifications import Subscription
 from projections.state import ExecutionState, Status
 from services.gateway import keys
+from services.gateway.appending import append_and_wait, command_context
 from services.gateway.auth import principal_of
 from services.gateway.commands import AlreadyTerminal, decide_cancel
 from services.gateway.errors import ApiError
 from services.gateway.requests import int_query
-from services.gateway.routes_pipelines import append_and_wait, command_context
 from services.gateway.sse import stream_execution
 
 MAX_PAGE_SIZE = 100
@@ -21,9 +21,7 @@ MAX_PAGE_SIZE = 100
 
 async def load_execution(request: web.Request) -> ExecutionState:
     """The caller's execution, or 404: another tenant's ids look exactly like unknown ones."""
-    state = await request.app[keys.READ_MODEL].get(
-        principal_of(request).tenant_id, request.match_info["execution_id"]
-    )
+    state = await request.app[keys.READ_MODEL].get(principal_of(request).tenant_id, request.match_info["execution_id"])
     if state is None:
         raise ApiError(404, "NotFound", "No execution with this id.")
     return state
@@ -68,7 +66,9 @@ async def cancel_execution(request: web.Request) -> web.Response:
     try:
         requested = decide_cancel(state, command_context(request))
     except AlreadyTerminal as error:
-        raise ApiError(409, "ExecutionAlreadyTerminal", f"{error}; only pending or running executions can be cancelled.") from error
+        raise ApiError(
+            409, "ExecutionAlreadyTerminal", f"{error}; only pending or running executions can be cancelled."
+        ) from error
     hub = request.app[keys.HUB]
     with hub.subscribe(state.execution_id) as changes:
         await append_and_wait(request.app, requested)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+
+import uvloop
 
 from services.handler.app import create_app
 from services.handler.settings import HandlerSettings
@@ -12,7 +13,7 @@ from services.handler.settings import HandlerSettings
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s handler %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    asyncio.run(create_app(HandlerSettings.from_env()).run())
+    uvloop.run(create_app(HandlerSettings.from_env()).run())
 
 
 if __name__ == "__main__":

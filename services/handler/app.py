@@ -9,6 +9,7 @@ of executions that have not finished).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -19,6 +20,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
+from projections.kafka_client import stop_within
 from services.handler.dead_letters import DeadLetters
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
@@ -38,6 +40,7 @@ class HandlerRuntime:
         self.subscriber: Any = None
         self._producer: AIOKafkaProducer | None = None
         self._worker: Worker | None = None
+        self._last_commit = 0.0
 
     @property
     def worker(self) -> Worker:
@@ -68,11 +71,14 @@ class HandlerRuntime:
 
     async def close(self) -> None:
         if self._producer is not None:
-            await self._producer.stop()
+            await stop_within(self._producer)
 
     async def on_records(self, records: tuple[ConsumerRecord, ...]) -> None:
         await self.worker.handle(list(records))
-        await self.commit(self.worker.offsets_to_commit())
+        now = time.monotonic()
+        if now - self._last_commit >= self.settings.commit_interval_s:
+            self._last_commit = now
+            await self.commit(self.worker.offsets_to_commit())
 
     async def commit(self, offsets: dict[int, int]) -> None:
         if not offsets:

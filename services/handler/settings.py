@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from services.kafka_settings import KafkaSettings
 
+
 @dataclass(frozen=True)
 class HandlerSettings:
     kafka: KafkaSettings
@@ -19,6 +20,8 @@ class HandlerSettings:
     step_delay_s: float = 0.5
     max_batch: int = 1000
     publish_attempts: int = 5
+    commit_interval_s: float = 0.2
+    """The low watermark is committed at most this often (and always on revocation)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> HandlerSettings:

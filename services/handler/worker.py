@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
 
@@ -33,11 +33,13 @@ from services.kafka_io import EventPublisher, PublishFailed
 
 log = logging.getLogger(__name__)
 
+COMPLETED_TYPE = ExecutionCompleted.model_fields["type"].default.encode()
+
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Worker:
@@ -95,6 +97,9 @@ class Worker:
             progress = self.partitions.get(record.partition)
             if progress is None or record.offset < progress.next_offset:
                 continue  # revoked meanwhile, or delivered twice
+            if _is_own_echo(progress, record):
+                progress.next_offset = record.offset + 1
+                continue
             try:
                 event = decode(record.value)
             except UndecodableEvent as error:
@@ -236,6 +241,20 @@ class Worker:
                 log.warning("attempt %s: %s", attempt, error)
                 await asyncio.sleep(min(2.0**attempt, 10.0))
         log.error("gave up on %s for %s; the next owner of its partition resumes it", event.type, event.subject)
+
+
+def _is_own_echo(progress: PartitionProgress, record: ConsumerRecord) -> bool:
+    """An event this worker wrote, read back: known from its headers, not worth parsing.
+
+    Only progress and start events qualify; a read-back `Completed` must still be
+    seen, as it is what finishes the execution for the watermark.
+    """
+    headers = dict(record.headers or ())
+    tracked = progress.executions.get(headers.get("ce_subject", b"").decode())
+    sequence = headers.get("ce_sequence")
+    if tracked is None or sequence is None or headers.get("ce_type") == COMPLETED_TYPE:
+        return False
+    return int(sequence) <= tracked.state.sequence
 
 
 async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:

@@ -47,14 +47,20 @@ class Stack:
     def headers(self, key: str = API_KEY) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}
 
-    async def trigger(self, pipeline_id: str, data_inputs: dict[str, Any] | None = None, key: str = API_KEY) -> dict[str, Any]:
+    async def trigger(
+        self, pipeline_id: str, data_inputs: dict[str, Any] | None = None, key: str = API_KEY
+    ) -> dict[str, Any]:
         body = {"input": {"dataInputs": data_inputs or {}}}
-        async with self.http.post(f"{self.base_url}/pipelines/{pipeline_id}/trigger", json=body, headers=self.headers(key)) as resp:
+        async with self.http.post(
+            f"{self.base_url}/pipelines/{pipeline_id}/trigger", json=body, headers=self.headers(key)
+        ) as resp:
             assert resp.status == 201, await resp.text()
             return await resp.json()
 
     async def get(self, execution_id: str, key: str = API_KEY) -> tuple[int, dict[str, Any]]:
-        async with self.http.get(f"{self.base_url}/pipeline-executions/{execution_id}", headers=self.headers(key)) as resp:
+        async with self.http.get(
+            f"{self.base_url}/pipeline-executions/{execution_id}", headers=self.headers(key)
+        ) as resp:
             return resp.status, await resp.json()
 
     async def wait_terminal(self, execution_id: str, timeout: float = 60.0) -> dict[str, Any]:
@@ -66,7 +72,9 @@ class Stack:
                     return body
                 await asyncio.sleep(0.05)
 
-    async def sse(self, execution_id: str, headers: dict[str, str] | None = None, timeout: float = 60.0) -> list[SseEvent]:
+    async def sse(
+        self, execution_id: str, headers: dict[str, str] | None = None, timeout: float = 60.0
+    ) -> list[SseEvent]:
         """Read one stream until the server closes it."""
         events: list[SseEvent] = []
         url = f"{self.base_url}/pipeline-executions/{execution_id}/stream"
@@ -86,7 +94,9 @@ class Stack:
         return events
 
 
-def stack_settings(kafka_servers: str, data_dir: Path, **handler_overrides: Any) -> tuple[GatewaySettings, HandlerSettings]:
+def stack_settings(
+    kafka_servers: str, data_dir: Path, **handler_overrides: Any
+) -> tuple[GatewaySettings, HandlerSettings]:
     kafka = KafkaSettings(bootstrap_servers=kafka_servers, events_topic=f"events-{uuid.uuid4().hex[:10]}", partitions=4)
     gateway = GatewaySettings(
         kafka=kafka,
@@ -121,7 +131,13 @@ async def running_stack(kafka_servers: str, data_dir: Path, **handler_overrides:
     gateway_settings, handler_settings = stack_settings(kafka_servers, data_dir, **handler_overrides)
     handler = create_handler(handler_settings)
     async with handler, running_gateway(gateway_settings), aiohttp.ClientSession() as http:
-        stack = Stack(f"http://{gateway_settings.host}:{gateway_settings.port}", http, gateway_settings, handler_settings, [handler])
+        stack = Stack(
+            f"http://{gateway_settings.host}:{gateway_settings.port}",
+            http,
+            gateway_settings,
+            handler_settings,
+            [handler],
+        )
         yield stack
 
 

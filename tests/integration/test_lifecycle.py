@@ -99,7 +99,9 @@ async def test_list_filters_and_pages(stack: Stack) -> None:
         await stack.trigger("pl_no_op")
     await stack.trigger("pl_document_summarizer", QUERY)
     url = f"{stack.base_url}/pipeline-executions"
-    async with stack.http.get(url, params={"pipelineId": "pl_no_op", "page": "2", "pageSize": "2"}, headers=stack.headers()) as resp:
+    async with stack.http.get(
+        url, params={"pipelineId": "pl_no_op", "page": "2", "pageSize": "2"}, headers=stack.headers()
+    ) as resp:
         body = await resp.json()
     assert (body["total"], len(body["data"]), body["page"]) == (3, 1, 2)
     assert {item["pipelineId"] for item in body["data"]} == {"pl_no_op"}

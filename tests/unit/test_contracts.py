@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from contracts.codec import UndecodableEvent, decode, encode
 from contracts.schema_export import SCHEMA_DIR, rendered_schemas
@@ -49,5 +50,5 @@ def test_undecodable_records_say_why(value: bytes | None, reason: str) -> None:
 
 def test_events_are_immutable() -> None:
     event = created()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         event.subject = "other"  # type: ignore[misc]

@@ -92,10 +92,25 @@ def test_duplicates_are_recognised_by_sequence() -> None:
 def test_api_shape_has_every_field_of_the_reference_document() -> None:
     body = given(created(), started()).to_api()
     expected = {
-        "executionId", "pipelineId", "pipelineName", "pipelineHandlerType", "pipelineInputsSchema",
-        "pipelineOutputsSchema", "pipelineConfiguration", "status", "progressPct", "progressMessage",
-        "input", "output", "outputCitations", "handlerOutput", "errorMessage", "createdAt", "startedAt",
-        "completedAt", "createdBy",
+        "executionId",
+        "pipelineId",
+        "pipelineName",
+        "pipelineHandlerType",
+        "pipelineInputsSchema",
+        "pipelineOutputsSchema",
+        "pipelineConfiguration",
+        "status",
+        "progressPct",
+        "progressMessage",
+        "input",
+        "output",
+        "outputCitations",
+        "handlerOutput",
+        "errorMessage",
+        "createdAt",
+        "startedAt",
+        "completedAt",
+        "createdBy",
     }
     assert expected <= set(body)
     assert body["createdAt"] == "2026-01-15T10:30:00Z"

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from contracts.codec import encode
 from contracts.events import Outcome
 from projections.batch import LoggedEvent, fold_batch
 from projections.history import states_after
@@ -13,7 +14,7 @@ TOPIC = "t"
 
 
 def logged(events: list, start: int = 0, partition: int = 0) -> list[LoggedEvent]:
-    return [LoggedEvent(e, TOPIC, partition, start + i) for i, e in enumerate(events)]
+    return [LoggedEvent(e, TOPIC, partition, start + i, encode(e).value) for i, e in enumerate(events)]
 
 
 def test_fold_skips_duplicates_and_reports_each_transition() -> None:

@@ -1,0 +1,40 @@
+"""The Kafka clients a read model needs, and stopping any client within a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+log = logging.getLogger(__name__)
+
+
+def make_reader(bootstrap_servers: str, client_id: str) -> AIOKafkaConsumer:
+    """A group-less consumer for processes that keep their own position."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+
+
+async def stop_within(client: AIOKafkaProducer | AIOKafkaConsumer, timeout_s: float = 5.0) -> None:
+    """Stop a client, but never wait forever: with the broker gone, aiokafka's stop can hang
+    (aiokafka #1101) or end in a stray CancelledError from its own fetch tasks."""
+    name = type(client).__name__
+    try:
+        async with asyncio.timeout(timeout_s):
+            await client.stop()
+    except TimeoutError:
+        log.warning("%s did not stop within %ss (broker unreachable?); abandoning it", name, timeout_s)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # we are being cancelled ourselves: let it through
+        log.warning("%s stop was interrupted by its own tasks; abandoning it", name)
