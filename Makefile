@@ -29,6 +29,7 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

@@ -190,9 +190,10 @@ def main() -> None:
 
 
 def report(executions: int, concurrency: int, size: int, e2e: float, raw: float) -> None:
-    result = {
+    info = machine()
+    result: dict[str, object] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": info,
         "executions": executions,
         "concurrency": concurrency,
         "event_bytes": size,
@@ -203,13 +204,13 @@ def report(executions: int, concurrency: int, size: int, e2e: float, raw: float)
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "e2e-latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"machine: {result['machine']['cpus']} x {result['machine']['cpu']}")
+    print(f"machine: {info['cpus']} x {info['cpu']}")
     print(
         f"end to end: {result['e2e_executions_per_s']} no_op executions/s = {result['e2e_events_per_s']} events/s "
         f"({executions} executions, {concurrency} concurrent clients, {size} B/event)"
     )
-    raw = result["raw_events_per_s"]
-    print(f"raw kafka:  {raw} events/s (one aiokafka producer + consumer, same broker, median of 3)")
+    baseline = "one aiokafka producer + consumer, same broker, median of 3"
+    print(f"raw kafka:  {result['raw_events_per_s']} events/s ({baseline})")
     print(f"ratio: {result['ratio']}")
 
 

@@ -40,7 +40,7 @@ class Status(str, Enum):
 
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED})
-INTERNAL_FIELDS = frozenset({"tenant_id", "correlation_id", "cancel_requested_at"})
+INTERNAL_FIELDS = {"tenant_id", "correlation_id", "cancel_requested_at"}
 
 
 class InvalidTransition(Exception):

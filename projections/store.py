@@ -136,7 +136,7 @@ class ReadModel:
             row = await cursor.fetchone()
         return ExecutionState.model_validate_json(row[0]) if row else None
 
-    async def list(
+    async def search(
         self,
         tenant_id: str,
         *,

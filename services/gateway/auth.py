@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from services.gateway.errors import ApiError
 
@@ -58,9 +58,9 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "Unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def auth_middleware(keyring: Keyring) -> Any:
+def auth_middleware(keyring: Keyring) -> Middleware:
     @web.middleware
-    async def authenticate(request: web.Request, handler: Any) -> web.StreamResponse:
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path not in PUBLIC_PATHS:
             request[PRINCIPAL] = keyring.authenticate(request.headers.get("Authorization"))
         return await handler(request)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from contracts.api import ErrorBody
 
@@ -44,7 +44,7 @@ def error_response(error: ApiError) -> web.Response:
 
 
 @web.middleware
-async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as error:

@@ -34,7 +34,7 @@ async def get_execution(request: web.Request) -> web.Response:
 async def list_executions(request: web.Request) -> web.Response:
     page = int_query(request, "page", 1, 1, 1_000_000)
     page_size = int_query(request, "pageSize", 20, 1, MAX_PAGE_SIZE)
-    result = await request.app[keys.READ_MODEL].list(
+    result = await request.app[keys.READ_MODEL].search(
         principal_of(request).tenant_id,
         pipeline_id=request.query.get("pipelineId") or None,
         status=_status_filter(request.query.get("status")),

@@ -57,14 +57,14 @@ async def test_list_is_newest_first_filtered_and_per_tenant(tmp_path: Path) -> N
     events += [started(2, "e1"), completed(3, Outcome.FAILED, "e1"), started(2, "e3")]
     await store.commit(fold_batch({}, logged(events)), TOPIC, {0: len(events)})
 
-    page = await store.list(TENANT, pipeline_id=None, status=None, page=1, page_size=2)
+    page = await store.search(TENANT, pipeline_id=None, status=None, page=1, page_size=2)
     assert page.total == 5
     assert [s.execution_id for s in page.items] == ["e4", "e3"]
-    page3 = await store.list(TENANT, pipeline_id=None, status=None, page=3, page_size=2)
+    page3 = await store.search(TENANT, pipeline_id=None, status=None, page=3, page_size=2)
     assert [s.execution_id for s in page3.items] == ["e0"]
-    failed = await store.list(TENANT, pipeline_id="pl_1", status=Status.FAILED, page=1, page_size=10)
+    failed = await store.search(TENANT, pipeline_id="pl_1", status=Status.FAILED, page=1, page_size=10)
     assert [s.execution_id for s in failed.items] == ["e1"]
-    assert (await store.list("tnt_other", pipeline_id=None, status=None, page=1, page_size=10)).total == 0
+    assert (await store.search("tnt_other", pipeline_id=None, status=None, page=1, page_size=10)).total == 0
     assert await store.get("tnt_other", "e1") is None
     await store.close()
 
