@@ -22,6 +22,8 @@ class HandlerSettings:
     publish_attempts: int = 5
     commit_interval_s: float = 0.2
     """The low watermark is committed at most this often (and always on revocation)."""
+    progress_interval_s: float = 0.1
+    """At most one Progressed event per execution in this interval; reports in between are dropped."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> HandlerSettings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -174,15 +175,18 @@ class Worker:
         await self._run_plugin(tracked, plugin)
 
     async def _run_plugin(self, tracked: Tracked, plugin: Plugin) -> None:
+        remaining_s = self._remaining_s(tracked)
+        if remaining_s <= 0:
+            await self._time_out(tracked)  # e.g. resumed after the deadline passed
+            return
         ctx = PipelineContext(tracked.state, self._progress_reporter(tracked), self._settings.step_delay_s)
         try:
-            async with asyncio.timeout(self._remaining_s(tracked)) as deadline:
+            async with asyncio.timeout(remaining_s) as deadline:
                 result = await plugin.run(ctx)
         except TimeoutError:
             if not deadline.expired():
                 raise
-            message = f"PipelineTimeout: execution exceeded the {self._settings.deadline_s:g} s limit"
-            await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), message))
+            await self._time_out(tracked)
         except PipelineError as error:
             await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), str(error)))
         except Exception as error:
@@ -195,17 +199,28 @@ class Worker:
             )
             await self._emit(tracked, event)
 
+    async def _time_out(self, tracked: Tracked) -> None:
+        message = f"PipelineTimeout: execution exceeded the {self._settings.deadline_s:g} s limit"
+        await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), message))
+
     def _remaining_s(self, tracked: Tracked) -> float:
         started = tracked.state.started_at or self._clock()
         return max(0.0, self._settings.deadline_s - (self._clock() - started).total_seconds())
 
     def _progress_reporter(self, tracked: Tracked) -> Progress:
+        last_sent = -float("inf")
+
         async def report(pct: int, message: str) -> None:
+            nonlocal last_sent
             state = tracked.state
             if state.status is not Status.RUNNING:
                 return
             if state.progress_message is not None and pct <= state.progress_pct:
                 return  # a resumed run replaying steps it already reported
+            now = time.monotonic()
+            if now - last_sent < self._settings.progress_interval_s:
+                return  # throttled: a chatty plugin must not flood the log
+            last_sent = now
             await self._emit(tracked, lifecycle.progress(state, self._context(), pct, message))
 
         return report
