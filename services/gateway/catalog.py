@@ -29,10 +29,6 @@ class Pipeline(Frozen):
             pipeline_configuration=self.configuration,
         )
 
-    def required_inputs(self) -> list[str]:
-        fields = self.inputs_schema.get("dataInputs", [])
-        return [f["id"] for f in fields if f.get("required")]
-
     def to_api(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
 

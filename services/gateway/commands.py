@@ -19,6 +19,7 @@ from contracts.events import (
 from projections.state import ExecutionState
 from services.gateway.auth import Principal
 from services.gateway.catalog import Pipeline
+from services.gateway.input_validation import Problem, input_problems
 
 SOURCE = "/gateway"
 
@@ -37,18 +38,18 @@ class AlreadyTerminal(Exception):
         self.state = state
 
 
-class MissingInputs(Exception):
-    def __init__(self, fields: list[str]) -> None:
-        super().__init__(f"missing required inputs: {', '.join(fields)}")
-        self.fields = fields
+class InvalidInput(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("Input validation failed: the input does not match the pipeline's inputs schema.")
+        self.problems = problems
 
 
 def decide_trigger(
     pipeline: Pipeline, request: TriggerRequest, execution_id: str, ctx: CommandContext
 ) -> ExecutionCreated:
-    missing = [f for f in pipeline.required_inputs() if f not in request.input.data_inputs]
-    if missing:
-        raise MissingInputs(missing)
+    problems = input_problems(pipeline.inputs_schema, request.input)
+    if problems:
+        raise InvalidInput(problems)
     return ExecutionCreated(
         id=ctx.event_id,
         source=SOURCE,

@@ -10,7 +10,7 @@ from contracts.api import TriggerRequest
 from projections.state import evolve
 from services.gateway import keys
 from services.gateway.appending import append_and_wait, command_context
-from services.gateway.commands import MissingInputs, decide_trigger
+from services.gateway.commands import InvalidInput, decide_trigger
 from services.gateway.errors import ApiError
 from services.gateway.requests import read_body
 
@@ -38,9 +38,8 @@ async def trigger(request: web.Request) -> web.Response:
     body = await read_body(request, TriggerRequest)
     try:
         created = decide_trigger(pipeline, body, new_execution_id(), command_context(request))
-    except MissingInputs as error:
-        details = [{"field": f"input.dataInputs.{f}", "problem": "required"} for f in error.fields]
-        raise ApiError(422, "InputValidationFailed", str(error), details) from error
+    except InvalidInput as error:
+        raise ApiError(422, "InputValidationFailed", str(error), error.problems) from error
     await append_and_wait(request.app, created)
     return web.json_response(evolve(None, created).to_api(), status=201)
 

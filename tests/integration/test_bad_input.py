@@ -57,6 +57,13 @@ async def test_invalid_fields_are_named(stack: Stack) -> None:
     async with stack.http.post(url, json={"input": {"dataInputs": {}}}, headers=stack.headers()) as resp:
         body = await resp.json()
     assert body["details"] == [{"field": "input.dataInputs.query", "problem": "required"}]
+    bad_type = {"input": {"dataInputs": {"query": ["not", "a", "string"]}}}
+    async with stack.http.post(url, json=bad_type, headers=stack.headers()) as resp:
+        assert resp.status == 422
+        body = await resp.json()
+    assert body["message"].startswith("Input validation failed")
+    assert body["details"][0]["field"] == "input.dataInputs.query"
+    assert "is not of type 'string'" in body["details"][0]["problem"]
 
 
 async def test_health_and_readiness_need_no_key(stack: Stack) -> None:

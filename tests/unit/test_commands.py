@@ -5,7 +5,7 @@ from contracts.events import ExecutionInput, Outcome
 from projections.state import Status, evolve
 from services.gateway.auth import Keyring, Principal
 from services.gateway.catalog import demo_catalog
-from services.gateway.commands import AlreadyTerminal, CommandContext, MissingInputs, decide_cancel, decide_trigger
+from services.gateway.commands import AlreadyTerminal, CommandContext, InvalidInput, decide_cancel, decide_trigger
 from services.gateway.errors import ApiError
 from tests.events import T0, completed, created, given, started
 
@@ -27,9 +27,25 @@ def test_trigger_snapshots_the_pipeline_and_names_the_caller() -> None:
 def test_trigger_without_a_required_input_is_refused() -> None:
     pipeline = demo_catalog().get("pl_document_summarizer")
     assert pipeline is not None
-    with pytest.raises(MissingInputs) as caught:
+    with pytest.raises(InvalidInput) as caught:
         decide_trigger(pipeline, TriggerRequest(), "exec-9", CTX)
-    assert caught.value.fields == ["query"]
+    assert caught.value.problems == [{"field": "input.dataInputs.query", "problem": "required"}]
+
+
+@pytest.mark.parametrize(
+    ("data_inputs", "problem"),
+    [
+        ({"query": 5}, "5 is not of type 'string'"),
+        ({"query": "q", "extra": 1}, "not an input of this pipeline"),
+    ],
+)
+def test_trigger_input_is_checked_against_the_inputs_schema(data_inputs: dict, problem: str) -> None:
+    pipeline = demo_catalog().get("pl_document_summarizer")
+    assert pipeline is not None
+    request = TriggerRequest(input=ExecutionInput(data_inputs=data_inputs))
+    with pytest.raises(InvalidInput) as caught:
+        decide_trigger(pipeline, request, "exec-9", CTX)
+    assert [p["problem"] for p in caught.value.problems] == [problem]
 
 
 def test_cancel_of_a_live_execution_is_a_request() -> None:
