@@ -11,7 +11,7 @@ from projections.kafka_client import make_reader, stop_within
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
-from services.gateway import health, keys, routes_executions, routes_pipelines
+from services.gateway import health, keys, routes_executions, routes_pipelines, routes_v1
 from services.gateway.auth import Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.errors import json_errors
@@ -38,6 +38,7 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     health.setup(app)
     routes_pipelines.setup(app)
     routes_executions.setup(app)
+    routes_v1.setup(app)
     return app
 
 

@@ -33,6 +33,10 @@ class Pipeline(Frozen):
         return self.model_dump(mode="json", by_alias=True)
 
 
+THREAT_INTEL_PIPELINE_ID = "pl_threat_intel_sigma"
+MAX_THREAT_INTEL_CHARS = 200_000
+
+
 class Catalog:
     def __init__(self, pipelines: list[Pipeline]) -> None:
         self._by_id = {pipeline.pipeline_id: pipeline for pipeline in pipelines}
@@ -81,6 +85,31 @@ def demo_catalog() -> Catalog:
                 handler_type="streaming_language_model",
                 inputs_schema=query,
                 outputs_schema=summary,
+            ),
+            Pipeline(
+                pipeline_id=THREAT_INTEL_PIPELINE_ID,
+                name="Threat intel to Sigma rules",
+                description="Detection rules and ATT&CK techniques from threat-intelligence text (the /v1 API).",
+                handler_type="threat_intel_sigma",
+                inputs_schema={
+                    "files": [],
+                    "datasets": [],
+                    "dataInputs": [
+                        {
+                            "id": "text",
+                            "label": "Text",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_THREAT_INTEL_CHARS},
+                        },
+                        {
+                            "id": "inputType",
+                            "label": "Input type",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["text"]},
+                        },
+                    ],
+                },
+                outputs_schema=_schema(("rules", "Sigma rules", True), ("ttps", "ATT&CK techniques", True)),
             ),
             Pipeline(
                 pipeline_id="pl_code_agent",

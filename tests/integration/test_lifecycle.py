@@ -81,7 +81,8 @@ async def test_cancel_a_running_execution(stack: Stack) -> None:
 
 async def test_many_executions_interleave_across_partitions(stack: Stack) -> None:
     pipelines = ["pl_no_op", "pl_document_summarizer", "pl_streaming_summarizer", "pl_code_agent"]
-    created = await asyncio.gather(*(stack.trigger(pipelines[i % 4], QUERY) for i in range(40)))
+    inputs = [None, QUERY, QUERY, QUERY]  # no_op takes no inputs
+    created = await asyncio.gather(*(stack.trigger(pipelines[i % 4], inputs[i % 4]) for i in range(40)))
     finals = await asyncio.gather(*(stack.wait_terminal(c["executionId"]) for c in created))
     assert {f["status"] for f in finals} == {"succeeded"}
     expected_sequence = {"no_op": 3, "language_model": 7, "streaming_language_model": 7, "code_agent_language_model": 7}

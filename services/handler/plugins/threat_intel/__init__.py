@@ -1,0 +1,1 @@
+"""Threat-intelligence text to Sigma detection rules and ATT&CK techniques."""
