@@ -44,6 +44,10 @@ class CreatedData(Frozen):
     pipeline: PipelineSnapshot
     input: ExecutionInput
     created_by: str
+    idempotency_key: str | None = Field(default=None, description="The client's Idempotency-Key, if it sent one.")
+    request_fingerprint: str | None = Field(
+        default=None, description="sha256 of the pipeline id and the request body, to tell a retry from a misuse."
+    )
 
 
 class StartedData(Frozen):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from contracts.events import EVENT_ADAPTER, ExecutionEvent
+from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent
 from projections.batch import FoldedBatch
 from projections.state import ExecutionState, Status
 
@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS events (
     event_json   TEXT NOT NULL,
     PRIMARY KEY (execution_id, sequence)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    tenant_id         TEXT NOT NULL,
+    idempotency_key   TEXT NOT NULL,
+    fingerprint       TEXT NOT NULL,
+    execution_id      TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, idempotency_key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS positions (
     topic       TEXT NOT NULL,
     partition   INTEGER NOT NULL,
@@ -48,6 +55,12 @@ CREATE TABLE IF NOT EXISTS positions (
     PRIMARY KEY (topic, partition)
 ) WITHOUT ROWID;
 """
+
+
+@dataclass(frozen=True)
+class IdempotentCreate:
+    fingerprint: str
+    execution_id: str
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,11 @@ class ReadModel:
                     for r in folded.history
                 ],
             )
+            # The first execution created with a key keeps it.
+            await db.executemany(
+                "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
+                [row for r in folded.history if (row := _idempotency_row(r.event)) is not None],
+            )
             await db.executemany(
                 "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
                 [(topic, partition, offset) for partition, offset in next_offsets.items()],
@@ -163,6 +181,14 @@ class ReadModel:
             rows = await cursor.fetchall()
         return Page([ExecutionState.model_validate_json(row[0]) for row in rows], total)
 
+    async def find_idempotent(self, tenant_id: str, key: str) -> IdempotentCreate | None:
+        async with self._reader.execute(
+            "SELECT fingerprint, execution_id FROM idempotency_keys WHERE tenant_id = ? AND idempotency_key = ?",
+            (tenant_id, key),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return IdempotentCreate(fingerprint=row[0], execution_id=row[1]) if row else None
+
     async def history(self, execution_id: str) -> list[ExecutionEvent]:
         async with self._reader.execute(
             "SELECT event_json FROM events WHERE execution_id = ? ORDER BY sequence", (execution_id,)
@@ -183,6 +209,13 @@ async def _connect(path: Path) -> aiosqlite.Connection:
 def sortable_time(moment: datetime) -> str:
     """UTC with fixed-width microseconds, so text order is time order."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _idempotency_row(event: ExecutionEvent) -> tuple[str, str, str, str] | None:
+    if not isinstance(event, ExecutionCreated) or event.data.idempotency_key is None:
+        return None
+    fingerprint = event.data.request_fingerprint or ""
+    return (event.tenantid, event.data.idempotency_key, fingerprint, event.subject)
 
 
 def _execution_row(state: ExecutionState) -> tuple[str, str, str, str, str, int, str]:

@@ -15,6 +15,7 @@ from services.gateway import health, keys, routes_executions, routes_pipelines, 
 from services.gateway.auth import Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.errors import json_errors
+from services.gateway.key_locks import KeyLocks
 from services.gateway.settings import GatewaySettings
 from services.kafka_io import (
     EventPublisher,
@@ -33,6 +34,7 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     app[keys.SETTINGS] = settings
     app[keys.CATALOG] = catalog or demo_catalog()
     app[keys.STREAMS] = weakref.WeakSet()
+    app[keys.KEY_LOCKS] = KeyLocks()
     app.cleanup_ctx.extend([_read_model, _publisher, _projection])
     app.on_shutdown.append(_close_streams)
     health.setup(app)

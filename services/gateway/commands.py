@@ -6,6 +6,8 @@ without a clock, a broker or a web server.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +32,13 @@ class CommandContext:
     now: datetime
     event_id: str
     correlation_id: str
+    idempotency_key: str | None = None
+
+
+def request_fingerprint(pipeline_id: str, request: TriggerRequest) -> str:
+    """Same pipeline and same body give the same fingerprint, whatever the JSON key order."""
+    canonical = json.dumps([pipeline_id, request.model_dump(mode="json", by_alias=True)], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class AlreadyTerminal(Exception):
@@ -64,6 +73,8 @@ def decide_trigger(
             pipeline=pipeline.snapshot(),
             input=request.input,
             created_by=ctx.principal.actor,
+            idempotency_key=ctx.idempotency_key,
+            request_fingerprint=request_fingerprint(pipeline.pipeline_id, request) if ctx.idempotency_key else None,
         ),
     )
 

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
-
 from aiohttp import web
 
 from contracts.api import TriggerRequest
-from projections.state import evolve
 from services.gateway import keys
-from services.gateway.appending import append_and_wait, command_context
-from services.gateway.commands import InvalidInput, decide_trigger
+from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
 from services.gateway.requests import read_body
-
-
-def new_execution_id() -> str:
-    return secrets.token_urlsafe(16)[:21]
 
 
 async def list_pipelines(request: web.Request) -> web.Response:
@@ -35,13 +27,9 @@ async def trigger(request: web.Request) -> web.Response:
     pipeline = request.app[keys.CATALOG].get(request.match_info["pipeline_id"])
     if pipeline is None:
         raise ApiError(404, "NotFound", "No pipeline with this id.")
-    body = await read_body(request, TriggerRequest)
-    try:
-        created = decide_trigger(pipeline, body, new_execution_id(), command_context(request))
-    except InvalidInput as error:
-        raise ApiError(422, "InputValidationFailed", str(error), error.problems) from error
-    await append_and_wait(request.app, created)
-    return web.json_response(evolve(None, created).to_api(), status=201)
+    creation = await create_execution(request, pipeline, await read_body(request, TriggerRequest))
+    headers = {"Idempotent-Replayed": "true"} if creation.replayed else None
+    return web.json_response(creation.state.to_api(), status=200 if creation.replayed else 201, headers=headers)
 
 
 def setup(app: web.Application) -> None:

@@ -15,13 +15,11 @@ from contracts.api import GenerateRequest, TriggerRequest
 from contracts.events import ExecutionInput
 from projections.state import ExecutionState, Status
 from services.gateway import keys
-from services.gateway.appending import append_and_wait, command_context
 from services.gateway.auth import principal_of
 from services.gateway.catalog import THREAT_INTEL_PIPELINE_ID
-from services.gateway.commands import InvalidInput, decide_trigger
+from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
 from services.gateway.requests import int_query, read_body
-from services.gateway.routes_pipelines import new_execution_id
 
 ARN_PREFIX = "arn:execution-tracking:states:local:execution:threat-intel-to-sigma:"
 V1_STATUS = {
@@ -43,12 +41,8 @@ async def generate(request: web.Request) -> web.Response:
     pipeline = request.app[keys.CATALOG].get(THREAT_INTEL_PIPELINE_ID)
     assert pipeline is not None, "the /v1 pipeline is part of every catalog"
     trigger = TriggerRequest(input=ExecutionInput(data_inputs={"text": body.input, "inputType": body.input_type}))
-    try:
-        created = decide_trigger(pipeline, trigger, new_execution_id(), command_context(request))
-    except InvalidInput as error:
-        raise ApiError(422, "InputValidationFailed", str(error), error.problems) from error
-    await append_and_wait(request.app, created)
-    return web.json_response({"data": {"executionArn": execution_arn(created.subject)}}, status=202)
+    creation = await create_execution(request, pipeline, trigger)
+    return web.json_response({"data": {"executionArn": execution_arn(creation.state.execution_id)}}, status=202)
 
 
 async def status(request: web.Request) -> web.Response:

@@ -5,7 +5,14 @@ from contracts.events import ExecutionInput, Outcome
 from projections.state import Status, evolve
 from services.gateway.auth import Keyring, Principal
 from services.gateway.catalog import demo_catalog
-from services.gateway.commands import AlreadyTerminal, CommandContext, InvalidInput, decide_cancel, decide_trigger
+from services.gateway.commands import (
+    AlreadyTerminal,
+    CommandContext,
+    InvalidInput,
+    decide_cancel,
+    decide_trigger,
+    request_fingerprint,
+)
 from services.gateway.errors import ApiError
 from tests.events import T0, completed, created, given, started
 
@@ -68,3 +75,23 @@ def test_keys_are_checked_by_hash_and_map_to_their_tenant() -> None:
         with pytest.raises(ApiError) as caught:
             keyring.authenticate(header)
         assert caught.value.status == 401
+
+
+def test_fingerprint_ignores_key_order_but_not_content() -> None:
+    a = TriggerRequest.model_validate_json('{"input": {"dataInputs": {"query": "q", "n": "1"}}}')
+    b = TriggerRequest.model_validate_json('{"input": {"dataInputs": {"n": "1", "query": "q"}}}')
+    c = TriggerRequest.model_validate_json('{"input": {"dataInputs": {"query": "other"}}}')
+    assert request_fingerprint("pl_1", a) == request_fingerprint("pl_1", b)
+    assert request_fingerprint("pl_1", a) != request_fingerprint("pl_1", c)
+    assert request_fingerprint("pl_1", a) != request_fingerprint("pl_2", a)
+
+
+def test_the_idempotency_key_travels_on_the_created_event() -> None:
+    pipeline = demo_catalog().get("pl_no_op")
+    assert pipeline is not None
+    ctx = CommandContext(Principal("tnt_a", "key_1"), T0, "ev-1", "corr-1", idempotency_key="retry-1")
+    event = decide_trigger(pipeline, TriggerRequest(), "exec-9", ctx)
+    assert event.data.idempotency_key == "retry-1"
+    assert event.data.request_fingerprint == request_fingerprint("pl_no_op", TriggerRequest())
+    plain = decide_trigger(pipeline, TriggerRequest(), "exec-9", CTX)
+    assert plain.data.idempotency_key is None and plain.data.request_fingerprint is None
