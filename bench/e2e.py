@@ -98,6 +98,7 @@ def start_services(servers: str, data_dir: Path, port: int, key: str) -> list[su
         "EVENTS_TOPIC": f"bench-e2e-{uuid.uuid4().hex[:8]}",
         "EVENTS_PARTITIONS": str(PARTITIONS),
         "HANDLER_CONSUMER_GROUP": f"bench-{uuid.uuid4().hex[:8]}",
+        "RATE_LIMIT_PER_MINUTE": "100000000",
     }
     logs = data_dir / "services.log"
     with logs.open("ab") as out:

@@ -6,6 +6,7 @@ so a restarted runner resumes exactly where its rows end: no gap, no repeat.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,11 @@ from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent
 from projections.batch import FoldedBatch
 from projections.state import ExecutionState, Status
 
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+"""Bumped on every change below: an older file is discarded and rebuilt from the log."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
     execution_id TEXT PRIMARY KEY,
@@ -23,9 +29,12 @@ CREATE TABLE IF NOT EXISTS executions (
     pipeline_id  TEXT NOT NULL,
     status       TEXT NOT NULL,
     created_at   TEXT NOT NULL,
+    created_by   TEXT NOT NULL,
     sequence     INTEGER NOT NULL,
     state_json   TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS executions_by_creator
+    ON executions (created_by, created_at);
 CREATE INDEX IF NOT EXISTS executions_by_tenant
     ON executions (tenant_id, created_at DESC, execution_id DESC);
 CREATE INDEX IF NOT EXISTS executions_by_pipeline
@@ -48,6 +57,12 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     execution_id      TEXT NOT NULL,
     PRIMARY KEY (tenant_id, idempotency_key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS monthly_usage (
+    tenant_id  TEXT NOT NULL,
+    month      TEXT NOT NULL,
+    executions INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, month)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS positions (
     topic       TEXT NOT NULL,
     partition   INTEGER NOT NULL,
@@ -61,6 +76,13 @@ CREATE TABLE IF NOT EXISTS positions (
 class IdempotentCreate:
     fingerprint: str
     execution_id: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    by_actor_since: int
+    oldest_since: datetime | None
+    tenant_this_month: int
 
 
 @dataclass(frozen=True)
@@ -80,7 +102,15 @@ class ReadModel:
     async def open(cls, path: Path) -> ReadModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         writer = await _connect(path)
+        if await _schema_version(writer) not in (0, SCHEMA_VERSION):
+            # A read model is disposable: rebuild it from offset 0 rather than migrate.
+            log.warning("read model %s has an older schema; rebuilding it from the log", path)
+            await writer.close()
+            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            writer = await _connect(path)
         await writer.executescript(SCHEMA)
+        await writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         await writer.commit()
         reader = await _connect(path)
         return cls(writer, reader)
@@ -113,7 +143,7 @@ class ReadModel:
         await db.execute("BEGIN IMMEDIATE")
         try:
             await db.executemany(
-                "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [_execution_row(state) for state in folded.changed()],
             )
             await db.executemany(
@@ -136,6 +166,15 @@ class ReadModel:
             await db.executemany(
                 "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
                 [row for r in folded.history if (row := _idempotency_row(r.event)) is not None],
+            )
+            await db.executemany(
+                "INSERT INTO monthly_usage VALUES (?, ?, 1) "
+                "ON CONFLICT (tenant_id, month) DO UPDATE SET executions = executions + 1",
+                [
+                    (r.event.tenantid, usage_month(r.event.time))
+                    for r in folded.history
+                    if isinstance(r.event, ExecutionCreated)
+                ],
             )
             await db.executemany(
                 "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
@@ -189,6 +228,20 @@ class ReadModel:
             row = await cursor.fetchone()
         return IdempotentCreate(fingerprint=row[0], execution_id=row[1]) if row else None
 
+    async def usage(self, tenant_id: str, actor: str, since: datetime) -> Usage:
+        """Executions created by `actor` since `since`, and by the tenant in that month."""
+        async with self._reader.execute(
+            "SELECT count(*), min(created_at) FROM executions WHERE created_by = ? AND created_at >= ?",
+            (actor, sortable_time(since)),
+        ) as cursor:
+            recent, oldest = await cursor.fetchone() or (0, None)
+        async with self._reader.execute(
+            "SELECT executions FROM monthly_usage WHERE tenant_id = ? AND month = ?", (tenant_id, usage_month(since))
+        ) as cursor:
+            row = await cursor.fetchone()
+        oldest_at = datetime.strptime(oldest, SORTABLE_FORMAT).replace(tzinfo=UTC) if oldest else None
+        return Usage(by_actor_since=recent, oldest_since=oldest_at, tenant_this_month=row[0] if row else 0)
+
     async def history(self, execution_id: str) -> list[ExecutionEvent]:
         async with self._reader.execute(
             "SELECT event_json FROM events WHERE execution_id = ? ORDER BY sequence", (execution_id,)
@@ -206,9 +259,27 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     return db
 
 
+SORTABLE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def sortable_time(moment: datetime) -> str:
     """UTC with fixed-width microseconds, so text order is time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime(SORTABLE_FORMAT)
+
+
+def usage_month(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+async def _schema_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    if version == 0:
+        async with db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'executions'") as cursor:
+            found = await cursor.fetchone()
+        return 1 if found and found[0] else 0  # files from before versioning
+    return version
 
 
 def _idempotency_row(event: ExecutionEvent) -> tuple[str, str, str, str] | None:
@@ -218,13 +289,14 @@ def _idempotency_row(event: ExecutionEvent) -> tuple[str, str, str, str] | None:
     return (event.tenantid, event.data.idempotency_key, fingerprint, event.subject)
 
 
-def _execution_row(state: ExecutionState) -> tuple[str, str, str, str, str, int, str]:
+def _execution_row(state: ExecutionState) -> tuple[str, str, str, str, str, str, int, str]:
     return (
         state.execution_id,
         state.tenant_id,
         state.pipeline_id,
         state.status.value,
         sortable_time(state.created_at),
+        state.created_by,
         state.sequence,
         state.model_dump_json(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -16,6 +17,7 @@ from services.gateway.auth import Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.errors import json_errors
 from services.gateway.key_locks import KeyLocks
+from services.gateway.limits import LimitGuard
 from services.gateway.settings import GatewaySettings
 from services.kafka_io import (
     EventPublisher,
@@ -46,6 +48,7 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
 
 async def _read_model(app: web.Application) -> AsyncIterator[None]:
     app[keys.READ_MODEL] = await ReadModel.open(app[keys.SETTINGS].db_path)
+    app[keys.LIMITS] = LimitGuard(app[keys.READ_MODEL], app[keys.SETTINGS].limits, lambda: datetime.now(UTC))
     yield
     await app[keys.READ_MODEL].close()
 

@@ -45,6 +45,7 @@ def idempotency_key(request: web.Request) -> str | None:
 
 async def create_execution(request: web.Request, pipeline: Pipeline, body: TriggerRequest) -> Creation:
     ctx = replace(command_context(request), idempotency_key=idempotency_key(request))
+    await _caught_up(request.app)
     if ctx.idempotency_key is None:
         return await _create(request, pipeline, body, ctx)
     async with request.app[keys.KEY_LOCKS].lock(ctx.principal.tenant_id, ctx.idempotency_key):
@@ -52,12 +53,26 @@ async def create_execution(request: web.Request, pipeline: Pipeline, body: Trigg
         return earlier or await _create(request, pipeline, body, ctx)
 
 
+async def _caught_up(app: web.Application) -> None:
+    """Keys and limits are read from the read model: a replica still folding the log must not judge."""
+    try:
+        await app[keys.RUNNER].wait_caught_up(app[keys.SETTINGS].read_your_writes_timeout_s)
+    except TimeoutError:
+        raise ApiError(
+            503,
+            "NotReady",
+            "This gateway is still catching up with the event log; retry shortly.",
+            headers={"Retry-After": "2"},
+        ) from None
+
+
 async def _create(request: web.Request, pipeline: Pipeline, body: TriggerRequest, ctx: CommandContext) -> Creation:
     try:
         created = decide_trigger(pipeline, body, new_execution_id(), ctx)
     except InvalidInput as error:
         raise ApiError(422, "InputValidationFailed", str(error), error.problems) from error
-    await append_and_wait(request.app, created)
+    async with request.app[keys.LIMITS].admit(ctx.principal):
+        await append_and_wait(request.app, created)
     return Creation(evolve(None, created), replayed=False)
 
 

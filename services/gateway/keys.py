@@ -11,6 +11,7 @@ from projections.runner import ProjectionRunner
 from projections.store import ReadModel
 from services.gateway.catalog import Catalog
 from services.gateway.key_locks import KeyLocks
+from services.gateway.limits import LimitGuard
 from services.gateway.settings import GatewaySettings
 from services.kafka_io import EventPublisher
 
@@ -20,5 +21,6 @@ READ_MODEL = web.AppKey("read_model", ReadModel)
 HUB = web.AppKey("hub", ChangeHub)
 RUNNER = web.AppKey("runner", ProjectionRunner)
 PUBLISHER = web.AppKey("publisher", EventPublisher)
+LIMITS = web.AppKey("limits", LimitGuard)
 KEY_LOCKS = web.AppKey("key_locks", KeyLocks)
 STREAMS = web.AppKey("streams", weakref.WeakSet[web.StreamResponse])

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.gateway.limits import Limits
 from services.kafka_settings import KafkaSettings
 
 
@@ -25,6 +26,7 @@ class GatewaySettings:
     stream_retry_ms: int = 2000
     read_your_writes_timeout_s: float = 10.0
     cancel_wait_s: float = 5.0
+    limits: Limits = field(default_factory=Limits)
 
     @property
     def db_path(self) -> Path:
@@ -42,4 +44,8 @@ class GatewaySettings:
             instance_id=env.get("GATEWAY_INSTANCE_ID", "gateway-1"),
             ping_interval_s=float(env.get("SSE_PING_INTERVAL_S", "15")),
             stream_max_s=float(env.get("SSE_MAX_CONNECTION_S", "300")),
+            limits=Limits(
+                per_key_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "600")),
+                monthly_executions=int(env.get("MONTHLY_EXECUTION_QUOTA", "100000")),
+            ),
         )

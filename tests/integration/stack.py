@@ -26,6 +26,7 @@ from services.kafka_settings import KafkaSettings
 
 API_KEY = "test-key-tenant-a"
 OTHER_KEY = "test-key-tenant-b"
+SECOND_KEY = "test-key-tenant-a-second"
 TERMINAL = {"succeeded", "failed", "cancelled"}
 
 
@@ -101,7 +102,7 @@ def stack_settings(
     gateway = GatewaySettings(
         kafka=kafka,
         data_dir=data_dir,
-        api_keys={API_KEY: "tnt_a", OTHER_KEY: "tnt_b"},
+        api_keys={API_KEY: "tnt_a", SECOND_KEY: "tnt_a", OTHER_KEY: "tnt_b"},
         port=free_port(),
         ping_interval_s=0.5,
         max_body_bytes=64 * 1024,
@@ -127,8 +128,11 @@ async def running_gateway(settings: GatewaySettings) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def running_stack(kafka_servers: str, data_dir: Path, **handler_overrides: Any) -> AsyncIterator[Stack]:
+async def running_stack(
+    kafka_servers: str, data_dir: Path, gateway_overrides: dict[str, Any] | None = None, **handler_overrides: Any
+) -> AsyncIterator[Stack]:
     gateway_settings, handler_settings = stack_settings(kafka_servers, data_dir, **handler_overrides)
+    gateway_settings = replace(gateway_settings, **(gateway_overrides or {}))
     handler = create_handler(handler_settings)
     async with handler, running_gateway(gateway_settings), aiohttp.ClientSession() as http:
         stack = Stack(

@@ -74,3 +74,18 @@ def test_states_after_gives_what_a_resuming_client_missed() -> None:
     missed = states_after(history, 3)
     assert [(s.sequence, s.progress_pct) for s in missed] == [(4, 60), (5, 100)]
     assert states_after(history, 5) == []
+
+
+async def test_a_read_model_of_an_older_schema_is_discarded_for_a_rebuild(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute("CREATE TABLE executions (execution_id TEXT PRIMARY KEY)")
+        old.execute("CREATE TABLE positions (topic TEXT, partition INTEGER, next_offset INTEGER)")
+        old.execute("INSERT INTO positions VALUES ('t', 0, 99)")
+    store = await ReadModel.open(path)
+    assert await store.positions(TOPIC) == {}, "rebuilt from offset 0"
+    await store.commit(fold_batch({}, logged([created()])), TOPIC, {0: 1})
+    assert (await store.get(TENANT, "exec-1")) is not None
+    await store.close()
