@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from services.gateway.errors import ApiError
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs"})
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
     raw = await request.read()
-    if not raw.strip():
-        return model.model_validate({})
     try:
-        return model.model_validate_json(raw)
+        return model.model_validate_json(raw) if raw.strip() else model.model_validate({})
     except ValidationError as error:
         raise invalid_body(error) from error
 

@@ -1,0 +1,187 @@
+"""The OpenAPI 3.1 document of the gateway, built from the same models the routes use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from contracts.api import ErrorBody, GenerateRequest, TriggerRequest
+from projections.state import INTERNAL_FIELDS, ExecutionState, Status
+from services.gateway.catalog import Pipeline
+from services.gateway.routes_executions import MAX_PAGE_SIZE
+from services.gateway.routes_v1 import MAX_HISTORY
+
+REF = "#/components/schemas/{model}"
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _schemas() -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (ExecutionState, "serialization"),
+        (Pipeline, "serialization"),
+        (ErrorBody, "serialization"),
+        (TriggerRequest, "validation"),
+        (GenerateRequest, "validation"),
+    ]
+    _, defs = models_json_schema(models, by_alias=True, ref_template=REF)
+    schemas: dict[str, Any] = defs["$defs"]
+    execution = schemas["ExecutionState"]
+    for field in INTERNAL_FIELDS:
+        execution["properties"].pop(to_camel(field), None)
+        execution["required"] = [name for name in execution.get("required", []) if name != to_camel(field)]
+    schemas["Execution"] = schemas.pop("ExecutionState")
+    schemas["ExecutionPage"] = _object(
+        data={"type": "array", "items": _ref("Execution")}, page={"type": "integer"},
+        pageSize={"type": "integer"}, total={"type": "integer"},
+    )  # fmt: skip
+    schemas["V1Status"] = _object(
+        executionArn={"type": "string"},
+        status={"enum": ["RUNNING", "SUCCEEDED", "FAILED"]},
+        output={"anyOf": [{"type": "object"}, {"type": "null"}]},
+        errorMessage={"anyOf": [{"type": "string"}, {"type": "null"}]},
+    )
+    schemas["V1Summary"] = _object(
+        executionArn={"type": "string"}, status={"enum": ["RUNNING", "SUCCEEDED", "FAILED"]},
+        inputType={"type": "string"}, rulesGenerated={"type": "integer"}, ttpsExtracted={"type": "integer"},
+        createdAt={"type": "string"}, completedAt={"anyOf": [{"type": "string"}, {"type": "null"}]},
+    )  # fmt: skip
+    rewritten: dict[str, Any] = _rewrite_refs(schemas)
+    return rewritten
+
+
+def _rewrite_refs(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: (REF.format(model="Execution") if k == "$ref" and v == REF.format(model="ExecutionState")
+                    else _rewrite_refs(v)) for k, v in node.items()}  # fmt: skip
+    if isinstance(node, list):
+        return [_rewrite_refs(item) for item in node]
+    return node
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    described = {400: "Bad request", 401: "Missing or invalid API key", 404: "Not found (or another tenant's)",
+                 409: "Already terminal", 413: "Request body too large", 422: "Invalid input",
+                 429: "Rate limit or monthly quota", 503: "Event log unavailable or gateway catching up"}  # fmt: skip
+    return {str(s): _json(_ref("ErrorBody"), described[s]) for s in (401, *statuses)}
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
+def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "minLength": 1, "maxLength": 255}}  # fmt: skip
+
+
+def _paths() -> dict[str, Any]:
+    execution = _ref("Execution")
+    page = {"type": "integer", "minimum": 1, "maximum": 1_000_000}
+    public: dict[str, Any] = {"security": []}
+    return {
+        "/healthz": {"get": {**public, "summary": "Liveness",
+                             "responses": {"200": _json({"type": "object"}, "Alive")}}},
+        "/readyz": {"get": {**public, "summary": "Readiness: the read model has caught up", "responses": {
+            "200": _json({"type": "object"}, "Ready"), "503": _json({"type": "object"}, "Not ready")}}},
+        "/openapi.json": {"get": {**public, "summary": "This document",
+                                  "responses": {"200": _json({"type": "object"}, "OpenAPI")}}},
+        "/docs": {"get": {**public, "summary": "Human-readable API docs",
+                          "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
+        "/pipelines": {"get": {"summary": "List pipelines", "responses": {
+            "200": _json(_object(data={"type": "array", "items": _ref("Pipeline")}), "Pipelines"), **_errors()}}},
+        "/pipelines/{pipelineId}": {"get": {"summary": "Get a pipeline", "parameters": [_path_param("pipelineId")],
+            "responses": {"200": _json(_ref("Pipeline"), "The pipeline"), **_errors(404)}}},
+        "/pipelines/{pipelineId}/trigger": {"post": {
+            "summary": "Trigger an execution (answers at once, status pending)",
+            "parameters": [_path_param("pipelineId"), IDEMPOTENCY],
+            "requestBody": {"required": False, "content": {JSON: {"schema": _ref("TriggerRequest")}}},
+            "responses": {"201": _json(execution, "Created"),
+                          "200": _json(execution, "Replayed: created earlier with this Idempotency-Key"),
+                          **_errors(400, 404, 413, 422, 429, 503)}}},
+        "/pipeline-executions": {"get": {"summary": "List executions, newest first", "parameters": [
+            _query("pipelineId", {"type": "string"}), _query("status", {"enum": [s.value for s in Status]}),
+            _query("page", page), _query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE})],
+            "responses": {"200": _json(_ref("ExecutionPage"), "A page of executions"), **_errors(400)}}},
+        "/pipeline-executions/{executionId}": {"get": {"summary": "Get an execution",
+            "parameters": [_path_param("executionId")],
+            "responses": {"200": _json(execution, "The execution"), **_errors(404)}}},
+        "/pipeline-executions/{executionId}/cancel": {"post": {"summary": "Cancel a pending or running execution",
+            "parameters": [_path_param("executionId")],
+            "responses": {"200": _json(execution, "Cancelled (or finished meanwhile)"),
+                          "202": _json(execution, "Requested; not yet answered by the handler"),
+                          **_errors(404, 409, 503)}}},
+        "/pipeline-executions/{executionId}/stream": {"get": {
+            "summary": "Server-Sent Events: execution-state, stream-complete, ping",
+            "parameters": [_path_param("executionId"), _query("after", {"type": "string", "pattern": "^[0-9]+$"}),
+                           {"name": "Last-Event-ID", "in": "header", "required": False,
+                            "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
+            "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {}}},
+                          **_errors(400, 404)}}},
+        "/v1/generate": {"post": {"summary": "Threat intel to Sigma rules; answers with an executionArn at once",
+            "parameters": [IDEMPOTENCY],
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("GenerateRequest")}}},
+            "responses": {"202": _json(_object(data=_object(executionArn={"type": "string"})), "Accepted"),
+                          **_errors(400, 413, 422, 429, 503)}}},
+        "/v1/status/{executionArn}": {"get": {"summary": "Status of a /v1 execution",
+            "parameters": [_path_param("executionArn")],
+            "responses": {"200": _json(_object(data=_ref("V1Status")), "Status"), **_errors(404)}}},
+        "/v1/executions": {"get": {"summary": f"The most recent /v1 executions (at most {MAX_HISTORY}), newest first",
+            "parameters": [_query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY})],
+            "responses": {"200": _json(_object(data={"type": "array", "items": _ref("V1Summary")}), "History"),
+                          **_errors(400)}}},
+    }  # fmt: skip
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Execution tracking", "version": "1.0.0",
+                 "description": "Pipeline executions as events on Kafka; both the pipeline-executions and /v1 APIs."},
+        "security": [{"bearer": []}],
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": _schemas()},
+        "paths": _paths(),
+    }  # fmt: skip
+
+
+DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Execution tracking API</title>
+<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}code{background:#eee;padding:0 .2em}</style>
+</head><body><h1>Execution tracking API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a>.
+Every route but these docs, <code>/healthz</code> and <code>/readyz</code> needs
+<code>Authorization: Bearer &lt;key&gt;</code>.</p><ul>{items}</ul></body></html>"""
+
+
+async def serve_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())
+
+
+async def serve_docs(request: web.Request) -> web.Response:
+    items = "".join(
+        f"<li><code>{method.upper()} {path}</code>: {operation['summary']}</li>"
+        for path, methods in openapi_document()["paths"].items()
+        for method, operation in methods.items()
+    )
+    return web.Response(text=DOCS_PAGE.replace("{items}", items), content_type="text/html")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/openapi.json", serve_document)
+    app.router.add_get("/docs", serve_docs)
