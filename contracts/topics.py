@@ -16,9 +16,11 @@ class TopicSpec:
 
 
 def event_topics(events_topic: str, partitions: int, replication_factor: int = 1) -> list[TopicSpec]:
-    """The event log (kept forever: it is the audit trail) and its dead-letter topic."""
+    """The event log (kept forever: it is the audit trail), its dead-letter topic, and the
+    tenancy topic (one partition: tenants and keys are few, and their order is global)."""
     forever = {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED, "cleanup.policy": "delete"}
     return [
         TopicSpec(events_topic, partitions, replication_factor, forever),
         TopicSpec(f"{events_topic}.dlq", 1, replication_factor, forever),
+        TopicSpec(f"{events_topic}.tenancy", 1, replication_factor, forever),
     ]

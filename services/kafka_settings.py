@@ -22,6 +22,10 @@ class KafkaSettings:
     def dlq_topic(self) -> str:
         return f"{self.events_topic}.dlq"
 
+    @property
+    def tenancy_topic(self) -> str:
+        return f"{self.events_topic}.tenancy"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> KafkaSettings:
         return cls(

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from projections.directory_follower import DirectoryFollower
 from projections.kafka_client import make_reader, stop_within
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
-from services.gateway import health, keys, openapi, routes_executions, routes_pipelines, routes_v1
+from services.gateway import health, keys, openapi, routes_admin, routes_executions, routes_pipelines, routes_v1
 from services.gateway.auth import Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.errors import json_errors
@@ -29,21 +30,21 @@ from services.kafka_io import (
 
 
 def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web.Application:
-    app = web.Application(
-        middlewares=[json_errors, auth_middleware(Keyring.from_plain(settings.api_keys))],
-        client_max_size=settings.max_body_bytes,
-    )
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    keyring = Keyring.from_plain(settings.api_keys, directory=lambda: app[keys.DIRECTORY].directory)
+    app.middlewares.extend([json_errors, auth_middleware(keyring, settings.admin_api_key)])
     app[keys.SETTINGS] = settings
     app[keys.CATALOG] = catalog or demo_catalog()
     app[keys.STREAMS] = weakref.WeakSet()
     app[keys.KEY_LOCKS] = KeyLocks()
-    app.cleanup_ctx.extend([_read_model, _publisher, _projection])
+    app.cleanup_ctx.extend([_read_model, _publisher, _directory, _projection])
     app.on_shutdown.append(_close_streams)
     health.setup(app)
     routes_pipelines.setup(app)
     routes_executions.setup(app)
     routes_v1.setup(app)
     openapi.setup(app)
+    routes_admin.setup(app)
     return app
 
 
@@ -59,11 +60,23 @@ async def _publisher(app: web.Application) -> AsyncIterator[None]:
     await ensure_topics(settings.kafka)
     producer = make_producer(settings.kafka, client_id=settings.instance_id)
     await producer.start()
-    app[keys.PUBLISHER] = EventPublisher(
-        producer_send(producer), settings.kafka.events_topic, settings.kafka.send_timeout_s
-    )
+    send, timeout_s = producer_send(producer), settings.kafka.send_timeout_s
+    app[keys.PUBLISHER] = EventPublisher(send, settings.kafka.events_topic, timeout_s)
+    app[keys.TENANCY_PUBLISHER] = EventPublisher(send, settings.kafka.tenancy_topic, timeout_s)
     yield
     await stop_within(producer)
+
+
+async def _directory(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    follower = DirectoryFollower(
+        lambda: make_reader(settings.kafka.bootstrap_servers, client_id=f"{settings.instance_id}-directory"),
+        settings.kafka.tenancy_topic,
+    )
+    app[keys.DIRECTORY] = follower
+    await follower.start()
+    yield
+    await follower.stop()
 
 
 async def _projection(app: web.Application) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ import weakref
 
 from aiohttp import web
 
+from projections.directory_follower import DirectoryFollower
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
@@ -21,6 +22,8 @@ READ_MODEL = web.AppKey("read_model", ReadModel)
 HUB = web.AppKey("hub", ChangeHub)
 RUNNER = web.AppKey("runner", ProjectionRunner)
 PUBLISHER = web.AppKey("publisher", EventPublisher)
+DIRECTORY = web.AppKey("directory", DirectoryFollower)
+TENANCY_PUBLISHER = web.AppKey("tenancy_publisher", EventPublisher)
 LIMITS = web.AppKey("limits", LimitGuard)
 KEY_LOCKS = web.AppKey("key_locks", KeyLocks)
 STREAMS = web.AppKey("streams", weakref.WeakSet[web.StreamResponse])

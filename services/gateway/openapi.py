@@ -12,6 +12,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from contracts.api import ErrorBody, GenerateRequest, TriggerRequest
 from projections.state import INTERNAL_FIELDS, ExecutionState, Status
 from services.gateway.catalog import Pipeline
+from services.gateway.routes_admin import CreateTenantRequest
 from services.gateway.routes_executions import MAX_PAGE_SIZE
 from services.gateway.routes_v1 import MAX_HISTORY
 
@@ -30,6 +31,7 @@ def _schemas() -> dict[str, Any]:
         (ErrorBody, "serialization"),
         (TriggerRequest, "validation"),
         (GenerateRequest, "validation"),
+        (CreateTenantRequest, "validation"),
     ]
     _, defs = models_json_schema(models, by_alias=True, ref_template=REF)
     schemas: dict[str, Any] = defs["$defs"]
@@ -148,6 +150,25 @@ def _paths() -> dict[str, Any]:
             "parameters": [_query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY})],
             "responses": {"200": _json(_object(data={"type": "array", "items": _ref("V1Summary")}), "History"),
                           **_errors(400)}}},
+        **_admin_paths(),
+    }  # fmt: skip
+
+
+def _admin_paths() -> dict[str, Any]:
+    issued = _object(keyId={"type": "string"}, tenantId={"type": "string"},
+                     key={"type": "string", "description": "The secret; shown this once."})  # fmt: skip
+    admin = "Admin API (on when ADMIN_API_KEY is set; send it as the bearer token, else 404). "
+    return {
+        "/admin/tenants": {"post": {"summary": admin + "Create a tenant and its first key",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("CreateTenantRequest")}}},
+            "responses": {"201": _json(_object(tenantId={"type": "string"}, name={"type": "string"}, apiKey=issued),
+                                       "Created"), **_errors(400, 404, 422, 503)}}},
+        "/admin/tenants/{tenantId}/keys": {"post": {"summary": admin + "Issue another key to a tenant",
+            "parameters": [_path_param("tenantId")],
+            "responses": {"201": _json(issued, "Issued"), **_errors(404, 503)}}},
+        "/admin/keys/{keyId}": {"delete": {"summary": admin + "Revoke a key",
+            "parameters": [_path_param("keyId")],
+            "responses": {"204": {"description": "Revoked"}, **_errors(404, 503)}}},
     }  # fmt: skip
 
 

@@ -27,6 +27,8 @@ class GatewaySettings:
     read_your_writes_timeout_s: float = 10.0
     cancel_wait_s: float = 5.0
     limits: Limits = field(default_factory=Limits)
+    admin_api_key: str | None = None
+    """Enables the admin API (tenants and keys) for whoever presents it."""
 
     @property
     def db_path(self) -> Path:
@@ -44,6 +46,7 @@ class GatewaySettings:
             instance_id=env.get("GATEWAY_INSTANCE_ID", "gateway-1"),
             ping_interval_s=float(env.get("SSE_PING_INTERVAL_S", "15")),
             stream_max_s=float(env.get("SSE_MAX_CONNECTION_S", "300")),
+            admin_api_key=env.get("ADMIN_API_KEY") or None,
             limits=Limits(
                 per_key_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "600")),
                 monthly_executions=int(env.get("MONTHLY_EXECUTION_QUOTA", "100000")),

@@ -27,6 +27,7 @@ from services.kafka_settings import KafkaSettings
 API_KEY = "test-key-tenant-a"
 OTHER_KEY = "test-key-tenant-b"
 SECOND_KEY = "test-key-tenant-a-second"
+ADMIN_KEY = "test-admin-key"
 TERMINAL = {"succeeded", "failed", "cancelled"}
 
 
@@ -64,7 +65,7 @@ class Stack:
         ) as resp:
             return resp.status, await resp.json()
 
-    async def wait_terminal(self, execution_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    async def wait_terminal(self, execution_id: str, timeout: float = 90.0) -> dict[str, Any]:
         async with asyncio.timeout(timeout):
             while True:
                 status, body = await self.get(execution_id)
@@ -105,6 +106,8 @@ def stack_settings(
         api_keys={API_KEY: "tnt_a", SECOND_KEY: "tnt_a", OTHER_KEY: "tnt_b"},
         port=free_port(),
         ping_interval_s=0.5,
+        read_your_writes_timeout_s=30,  # generous: CI's two cores may be busy
+        admin_api_key=ADMIN_KEY,
         max_body_bytes=64 * 1024,
     )
     # A group per stack: tests sharing one group would wait on each other's rebalances.

@@ -1,0 +1,1 @@
+"""The `executions` command line."""

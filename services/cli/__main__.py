@@ -1,0 +1,94 @@
+"""`executions` (or `python -m services.cli`): tenants and keys, straight on the log.
+
+    executions tenants create NAME        -> tenant id and its first key (shown once)
+    executions keys issue TENANT_ID       -> a new key for the tenant (shown once)
+    executions keys revoke KEY_ID
+
+Reads $KAFKA_BOOTSTRAP_SERVERS and $EVENTS_TOPIC like the services. Every gateway
+picks the change up from the tenancy topic; no gateway needs to be running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from contracts.envelope import Envelope
+from projections.directory import Directory
+from projections.directory_follower import DirectoryFollower
+from projections.kafka_client import make_reader, stop_within
+from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
+from services.kafka_settings import KafkaSettings
+from services.tenancy import (
+    AdminContext,
+    UnknownKey,
+    UnknownTenant,
+    decide_create_tenant,
+    decide_issue_key,
+    decide_revoke_key,
+    new_key,
+    new_tenant_id,
+)
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="executions", description=__doc__.split("\n\n")[0])
+    nouns = parser.add_subparsers(dest="noun", required=True)
+    tenants = nouns.add_parser("tenants").add_subparsers(dest="verb", required=True)
+    tenants.add_parser("create").add_argument("name")
+    keys = nouns.add_parser("keys").add_subparsers(dest="verb", required=True)
+    keys.add_parser("issue").add_argument("tenant_id")
+    keys.add_parser("revoke").add_argument("key_id")
+    return parser.parse_args(argv)
+
+
+def decide(args: argparse.Namespace, directory: Directory) -> tuple[list[Envelope], dict[str, str]]:
+    ctx = AdminContext(actor="cli", now=datetime.now(UTC), event_id=str(uuid.uuid4()))
+    if args.noun == "tenants":
+        tenant_id = new_tenant_id()
+        events, issued = decide_create_tenant(args.name, tenant_id, new_key(), ctx)
+        return events, {"tenantId": tenant_id, "keyId": issued.key_id, "key": issued.secret}
+    if args.verb == "issue":
+        events, issued = decide_issue_key(directory, args.tenant_id, new_key(), ctx)
+        return events, {"tenantId": issued.tenant_id, "keyId": issued.key_id, "key": issued.secret}
+    return decide_revoke_key(directory, args.key_id, ctx), {"revoked": args.key_id}
+
+
+async def run(args: argparse.Namespace, kafka: KafkaSettings) -> dict[str, str]:
+    await ensure_topics(kafka)
+    follower = DirectoryFollower(lambda: make_reader(kafka.bootstrap_servers, "executions-cli"), kafka.tenancy_topic)
+    await follower.start()
+    producer = make_producer(kafka, client_id="executions-cli")
+    await producer.start()
+    try:
+        events, result = decide(args, follower.directory)
+        publisher = EventPublisher(producer_send(producer), kafka.tenancy_topic, kafka.send_timeout_s)
+        for event in events:
+            await publisher.publish(event)
+        return result
+    finally:
+        await stop_within(producer)
+        await follower.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    try:
+        result = asyncio.run(run(args, KafkaSettings.from_env()))
+    except UnknownTenant as error:
+        print(f"error: no tenant {error}", file=sys.stderr)
+        return 1
+    except UnknownKey as error:
+        print(f"error: no active key {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
