@@ -114,9 +114,21 @@ def demo_catalog() -> Catalog:
             Pipeline(
                 pipeline_id="pl_code_agent",
                 name="Code Agent",
+                description="Runs its configured Python steps in a sandbox, one progress step each.",
                 handler_type="code_agent_language_model",
                 inputs_schema=query,
                 outputs_schema=_schema(("result", "Result", True)),
+                configuration={
+                    "steps": [
+                        {"name": "tokenize", "code": "result = inputs['query'].split()"},
+                        {
+                            "name": "count",
+                            "code": "words = results[-1]\n"
+                            "result = {'words': len(words), 'characters': len(inputs['query']),"
+                            " 'longest': max(words, key=len) if words else None}",
+                        },
+                    ]
+                },
             ),
         ]
     )

@@ -121,3 +121,11 @@ async def test_another_tenant_sees_nothing(stack: Stack) -> None:
             assert resp.status == 404
     async with stack.http.get(f"{stack.base_url}/pipeline-executions", headers=stack.headers(OTHER_KEY)) as resp:
         assert (await resp.json())["total"] == 0
+
+
+async def test_code_agent_runs_its_configured_steps_in_the_sandbox(stack: Stack) -> None:
+    created = await stack.trigger("pl_code_agent", {"query": "count these four words"})
+    final = await stack.wait_terminal(created["executionId"])
+    assert final["status"] == "succeeded", final["errorMessage"]
+    assert final["output"] == {"result": {"words": 4, "characters": 22, "longest": "count"}}
+    assert [s["step"] for s in final["handlerOutput"]["steps"]] == ["tokenize", "count"]
