@@ -60,15 +60,26 @@ class ProgressedData(Frozen):
 
 
 class Citation(Frozen):
+    """A character range of a file's extracted text."""
+
     type: Literal["pdf_character_range"] = "pdf_character_range"
     pdf_file_extraction_id: str
     char_start: int = Field(ge=0)
     char_end: int = Field(ge=0)
 
 
+class InputCitation(Frozen):
+    """A character range of one of the execution's own text inputs (`/dataInputs/<id>`)."""
+
+    type: Literal["input_character_range"] = "input_character_range"
+    input_pointer: str
+    char_start: int = Field(ge=0)
+    char_end: int = Field(ge=0)
+
+
 class OutputCitation(Frozen):
     output_pointer: str
-    citations: list[Citation]
+    citations: list[Annotated[Citation | InputCitation, Field(discriminator="type")]]
 
 
 class CompletedData(Frozen):

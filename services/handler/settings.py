@@ -7,6 +7,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.handler.plugins.summarize.llm_client import LlmSettings
 from services.kafka_settings import KafkaSettings
 
 
@@ -22,6 +23,7 @@ class HandlerSettings:
     publish_attempts: int = 5
     commit_interval_s: float = 0.2
     """The low watermark is committed at most this often (and always on revocation)."""
+    llm: LlmSettings | None = None
     progress_interval_s: float = 0.1
     """At most one Progressed event per execution in this interval; reports in between are dropped."""
 
@@ -33,4 +35,7 @@ class HandlerSettings:
             consumer_group=env.get("HANDLER_CONSUMER_GROUP", "handler"),
             deadline_s=float(env.get("EXECUTION_DEADLINE_S", "300")),
             step_delay_s=float(env.get("DEMO_STEP_DELAY_S", "0.5")),
+            llm=LlmSettings(env["LLM_BASE_URL"], env.get("LLM_MODEL", "gpt-4o-mini"), env.get("LLM_API_KEY"))
+            if env.get("LLM_BASE_URL")
+            else None,
         )

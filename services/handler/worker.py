@@ -179,7 +179,9 @@ class Worker:
         if remaining_s <= 0:
             await self._time_out(tracked)  # e.g. resumed after the deadline passed
             return
-        ctx = PipelineContext(tracked.state, self._progress_reporter(tracked), self._settings.step_delay_s)
+        ctx = PipelineContext(
+            tracked.state, self._progress_reporter(tracked), self._settings.step_delay_s, self._settings.llm
+        )
         try:
             async with asyncio.timeout(remaining_s) as deadline:
                 result = await plugin.run(ctx)

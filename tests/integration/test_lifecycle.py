@@ -25,9 +25,16 @@ async def test_language_model_runs_to_succeeded_with_seed_progress(stack: Stack)
     final = await stack.wait_terminal(created["executionId"])
     assert final["status"] == "succeeded"
     assert (final["progressPct"], final["progressMessage"]) == (100, "Complete")
-    assert final["output"]["keyPoints"][0] == "What are the key trends in Q4 sales"
+    query = QUERY["query"]
+    assert final["output"]["keyPoints"]
+    for index, cited in enumerate(final["outputCitations"]):
+        assert cited["outputPointer"] == f"/keyPoints/{index}"
+        (citation,) = cited["citations"]
+        assert citation["type"] == "input_character_range" and citation["inputPointer"] == "/dataInputs/query"
+        assert query[citation["charStart"] : citation["charEnd"]] == final["output"]["keyPoints"][index]
+    assert len(final["outputCitations"]) == len(final["output"]["keyPoints"])
     assert final["handlerOutput"]["handlerType"] == "language_model"
-    assert final["handlerOutput"]["trace"]["steps"]
+    assert final["handlerOutput"]["trace"]["backend"] == "local-extractive"
     assert final["startedAt"] is not None and final["completedAt"] >= final["startedAt"]
     assert final["sequence"] == 7  # created, started, 4 x progressed, completed
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from contracts.events import JsonObject, OutputCitation
 from projections.state import ExecutionState
+from services.handler.plugins.summarize.llm_client import LlmSettings
 
 
 class PipelineError(Exception):
@@ -24,6 +25,8 @@ class PipelineContext:
     progress: Progress
     step_delay_s: float
     """Pacing of the demo pipelines, so their progress can be watched."""
+    llm: LlmSettings | None = None
+    """An OpenAI-compatible chat API to use; None: the local, deterministic backend."""
 
 
 @dataclass(frozen=True)

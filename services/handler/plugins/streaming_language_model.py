@@ -1,11 +1,11 @@
-"""`streaming_language_model`: the summarizer, announcing a token channel as it begins."""
+"""`streaming_language_model`: the summarizer, announcing its token channel as it begins."""
 
 from __future__ import annotations
 
 from contracts.events import JsonObject
 from projections.state import ExecutionState
 from services.handler.plugins.base import PipelineContext, PipelineResult, Plugin
-from services.handler.plugins.demo_flow import key_points, query_text, run_steps
+from services.handler.plugins.summarize.pipeline import summarize_execution
 
 
 def channel_output(execution: ExecutionState) -> JsonObject:
@@ -14,10 +14,9 @@ def channel_output(execution: ExecutionState) -> JsonObject:
 
 
 async def run(ctx: PipelineContext) -> PipelineResult:
-    text = query_text(ctx)
-    await run_steps(ctx)
-    points = key_points(text)
-    return PipelineResult(output={"summary": " ".join(points), "keyPoints": points})
+    result = await summarize_execution(ctx, "streaming_language_model")
+    handler_output = {**channel_output(ctx.execution), **(result.handler_output or {})}
+    return PipelineResult(result.output, result.citations, handler_output)
 
 
 PLUGIN = Plugin(handler_type="streaming_language_model", run=run, start_output=channel_output)

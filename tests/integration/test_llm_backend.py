@@ -1,0 +1,41 @@
+"""With an LLM API configured, the handler summarizes through it (a small local stand-in here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aiohttp import web
+
+from infra.kafka.launcher import free_port
+from services.handler.plugins.summarize.llm_client import LlmSettings
+from tests.integration.stack import running_stack
+
+QUERY = "Revenue grew 15% in Q4. Churn fell to 2%."
+
+
+async def completions(request: web.Request) -> web.Response:
+    answer = {"summary": "Growth, less churn.", "keyPoints": [{"text": "Churn fell", "quote": "Churn fell to 2%."}]}
+    return web.json_response({"choices": [{"message": {"content": json.dumps(answer)}}]})
+
+
+async def test_language_model_uses_the_configured_openai_compatible_api(kafka_servers: str, tmp_path: Path) -> None:
+    app = web.Application()
+    app.router.add_post("/chat/completions", completions)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        llm = LlmSettings(f"http://127.0.0.1:{port}", model="stand-in")
+        async with running_stack(kafka_servers, tmp_path, llm=llm) as stack:
+            created = await stack.trigger("pl_document_summarizer", {"query": QUERY})
+            final = await stack.wait_terminal(created["executionId"])
+    finally:
+        await runner.cleanup()
+    assert final["status"] == "succeeded", final["errorMessage"]
+    assert final["output"] == {"summary": "Growth, less churn.", "keyPoints": ["Churn fell"]}
+    (citation,) = final["outputCitations"][0]["citations"]
+    assert QUERY[citation["charStart"] : citation["charEnd"]] == "Churn fell to 2%."
+    assert final["handlerOutput"]["trace"] | {"steps": None, "inputChars": None} == {
+        "backend": "openai-compatible", "model": "stand-in", "steps": None, "inputChars": None}  # fmt: skip

@@ -1,0 +1,65 @@
+"""Summaries whose key points cite exact ranges of the input, locally or through an LLM API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from infra.kafka.launcher import free_port
+from services.handler.plugins.summarize.extractive import summarize
+from services.handler.plugins.summarize.llm_client import LlmFailed, LlmSettings, summarize_with_llm
+
+TEXT = (
+    "Q4 sales grew 15% year over year. The weather was mild. New customer acquisition grew 22% in Q4 sales "
+    "regions. Average order value increased by $45 as Q4 sales promotions ended."
+)
+
+
+def test_key_points_are_verbatim_sentences_with_their_exact_ranges() -> None:
+    summary = summarize(TEXT)
+    assert 1 <= len(summary.key_points) <= 3
+    for point in summary.key_points:
+        assert TEXT[point.char_start : point.char_end] == point.text
+    assert "The weather was mild." not in [p.text for p in summary.key_points], "the least representative"
+    assert summarize(TEXT) == summary, "deterministic"
+
+
+@pytest.fixture
+async def fake_llm() -> AsyncIterator[tuple[str, list[dict]]]:
+    seen: list[dict] = []
+
+    async def completions(request: web.Request) -> web.Response:
+        seen.append(await request.json())
+        if request.headers.get("Authorization") == "Bearer busy":
+            return web.json_response({"error": "slow down"}, status=429)
+        answer = {"summary": "Sales grew.", "keyPoints": [
+            {"text": "Sales up 15%", "quote": "Q4 sales grew 15% year over year."},
+            {"text": "Invented", "quote": "not in the text"}]}  # fmt: skip
+        return web.json_response({"choices": [{"message": {"content": json.dumps(answer)}}]})
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", completions)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}/v1", seen
+    await runner.cleanup()
+
+
+async def test_an_openai_compatible_api_is_used_and_its_quotes_are_located(fake_llm: tuple[str, list[dict]]) -> None:
+    base_url, seen = fake_llm
+    summary = await summarize_with_llm(TEXT, LlmSettings(base_url, model="tiny"))
+    assert seen[0]["model"] == "tiny" and seen[0]["messages"][1]["content"] == TEXT
+    first, invented = summary.key_points
+    assert TEXT[first.char_start : first.char_end] == "Q4 sales grew 15% year over year."
+    assert (invented.char_start, invented.char_end) == (-1, -1), "a quote not in the input is not cited"
+
+
+async def test_a_rate_limited_llm_fails_with_the_reference_error(fake_llm: tuple[str, list[dict]]) -> None:
+    base_url, _ = fake_llm
+    with pytest.raises(LlmFailed, match="Rate limit exceeded"):
+        await summarize_with_llm(TEXT, LlmSettings(base_url, api_key="busy"))
