@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from contracts.tenancy import TENANCY_ADAPTER
 from projections.directory import Directory, evolve_directory
-from projections.kafka_client import stop_within
+from projections.kafka_client import stop_reading
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,7 @@ class DirectoryFollower:
             await self.wait_for(end - 1, timeout_s)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._consumer is not None:
-            await stop_within(self._consumer)
+        await stop_reading(self._task, self._consumer)
 
     async def wait_for(self, offset: int, timeout_s: float) -> None:
         async with asyncio.timeout(timeout_s), self._applied:

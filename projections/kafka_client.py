@@ -38,3 +38,12 @@ async def stop_within(client: AIOKafkaProducer | AIOKafkaConsumer, timeout_s: fl
         if task is not None and task.cancelling():
             raise  # we are being cancelled ourselves: let it through
         log.warning("%s stop was interrupted by its own tasks; abandoning it", name)
+
+
+async def stop_reading(task: asyncio.Task[None] | None, consumer: AIOKafkaConsumer | None) -> None:
+    """Stop a loop that reads from `consumer`, then the consumer itself."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    if consumer is not None:
+        await stop_within(consumer)

@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from contracts.codec import UndecodableEvent, decode
 from projections.batch import LoggedEvent, fold_batch
-from projections.kafka_client import stop_within
+from projections.kafka_client import stop_reading
 from projections.notifications import ChangeHub
 from projections.state import ExecutionState
 from projections.store import ReadModel
@@ -81,11 +81,7 @@ class ProjectionRunner:
         self._task.add_done_callback(_log_crash)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._consumer is not None:
-            await stop_within(self._consumer)
+        await stop_reading(self._task, self._consumer)
         self._hub.close_all()
 
     async def wait_for(self, partition: int, offset: int, timeout: float) -> None:

@@ -224,8 +224,13 @@ def _pick_port(requested: int | None, remembered: int | None, taken: set[int]) -
     return port
 
 
-def _new_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def new_cluster_id() -> str:
+    """22 characters of base64url, never starting with '-': the storage tool's argument
+    parser would take such an id for an option (one start in 64 failed that way)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _cluster_id(data_dir: Path) -> str:
@@ -235,7 +240,7 @@ def _cluster_id(data_dir: Path) -> str:
         existing = path.read_text(encoding="utf-8").strip()
         if existing:
             return existing
-    cluster_id = _new_cluster_id()
+    cluster_id = new_cluster_id()
     path.write_text(cluster_id + "\n", encoding="utf-8")
     return cluster_id
 

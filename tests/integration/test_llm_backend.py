@@ -7,9 +7,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from infra.kafka.launcher import free_port
 from services.handler.plugins.summarize.llm_client import LlmSettings
 from tests.integration.stack import running_stack
+from tests.local_server import serving
 
 QUERY = "Revenue grew 15% in Q4. Churn fell to 2%."
 
@@ -22,17 +22,11 @@ async def completions(request: web.Request) -> web.Response:
 async def test_language_model_uses_the_configured_openai_compatible_api(kafka_servers: str, tmp_path: Path) -> None:
     app = web.Application()
     app.router.add_post("/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        llm = LlmSettings(f"http://127.0.0.1:{port}", model="stand-in")
+    async with serving(app) as base_url:
+        llm = LlmSettings(base_url, model="stand-in")
         async with running_stack(kafka_servers, tmp_path, llm=llm) as stack:
             created = await stack.trigger("pl_document_summarizer", {"query": QUERY})
             final = await stack.wait_terminal(created["executionId"])
-    finally:
-        await runner.cleanup()
     assert final["status"] == "succeeded", final["errorMessage"]
     assert final["output"] == {"summary": "Growth, less churn.", "keyPoints": ["Churn fell"]}
     (citation,) = final["outputCitations"][0]["citations"]

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from infra.kafka.launcher import free_port
 from services.handler.plugins.summarize.extractive import summarize
 from services.handler.plugins.summarize.llm_client import LlmFailed, LlmSettings, summarize_with_llm
+from tests.local_server import serving
 
 TEXT = (
     "Q4 sales grew 15% year over year. The weather was mild. New customer acquisition grew 22% in Q4 sales "
@@ -42,12 +42,8 @@ async def fake_llm() -> AsyncIterator[tuple[str, list[dict]]]:
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}/v1", seen
-    await runner.cleanup()
+    async with serving(app) as base_url:
+        yield f"{base_url}/v1", seen
 
 
 async def test_an_openai_compatible_api_is_used_and_its_quotes_are_located(fake_llm: tuple[str, list[dict]]) -> None:
