@@ -39,6 +39,7 @@ async def run(ctx: PipelineContext) -> PipelineResult:
         except StepFailed as error:
             raise PipelineError(f"PipelineFailed: step '{step['name']}' failed: {error}") from error
         trace.append({"step": step["name"], "ok": True})
+    await asyncio.sleep(ctx.step_delay_s)
     await ctx.progress(90, "Formatting results...")
     return PipelineResult(
         output={"result": results[-1]},
