@@ -8,6 +8,7 @@ of executions that have not finished).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -29,6 +30,8 @@ from services.handler.worker import Worker
 from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
 
 log = logging.getLogger(__name__)
+
+ASSIGN_ATTEMPTS = 10
 
 
 class HandlerRuntime:
@@ -107,15 +110,36 @@ class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         if not assigned:
             return
-        consumer = self._runtime.consumer
         partitions = sorted(assigned)
+        self._runtime.worker.expect([tp.partition for tp in partitions])  # before any await
+        # aiokafka only logs a listener's exception: without these offsets the worker would
+        # skip every record of the partitions, so retry, and say so loudly if it cannot.
+        for attempt in range(1, ASSIGN_ATTEMPTS + 1):
+            try:
+                bounds = await self._bounds(partitions)
+                break
+            except KafkaError as error:
+                log.warning("attempt %s to read offsets of %s failed: %r", attempt, partitions, error)
+                await asyncio.sleep(0.5)
+        else:
+            log.error("cannot read offsets of %s; their executions wait for the next rebalance", partitions)
+            for tp in partitions:
+                await self._runtime.worker.revoke(tp.partition)  # releases records waiting for it
+            return
+        for tp, (start, end) in bounds.items():
+            self._runtime.worker.assign(tp.partition, start, end)
+        log.info("assigned %s", {tp.partition: bound for tp, bound in bounds.items()})
+
+    async def _bounds(self, partitions: list[TopicPartition]) -> dict[TopicPartition, tuple[int, int]]:
+        """Where reading starts (the committed low watermark) and where catching up ends."""
+        consumer = self._runtime.consumer
         ends = await consumer.end_offsets(partitions)
         beginnings = await consumer.beginning_offsets(partitions)
+        bounds = {}
         for tp in partitions:
             committed = await consumer.committed(tp)
-            start = committed if committed is not None else beginnings[tp]
-            self._runtime.worker.assign(tp.partition, start, ends[tp])
-        log.info("assigned %s", [tp.partition for tp in partitions])
+            bounds[tp] = (committed if committed is not None else beginnings[tp], ends[tp])
+        return bounds
 
 
 async def _raw_records(message: StreamMessage[Any]) -> Any:

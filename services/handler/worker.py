@@ -34,6 +34,7 @@ from services.kafka_io import EventPublisher, PublishFailed
 
 log = logging.getLogger(__name__)
 
+ASSIGNMENT_WAIT_S = 60.0
 COMPLETED_TYPE = ExecutionCompleted.model_fields["type"].default.encode()
 
 Clock = Callable[[], datetime]
@@ -59,16 +60,27 @@ class Worker:
         self._clock = clock
         self._actor = f"handler/{settings.instance_id}"
         self.partitions: dict[int, PartitionProgress] = {}
+        self._pending: dict[int, asyncio.Event] = {}
 
     # -- ownership -----------------------------------------------------------
+
+    def expect(self, partitions: list[int]) -> None:
+        """Partitions are being assigned: their records wait until `assign` gives their bounds.
+
+        aiokafka starts fetching before the assignment listener has finished reading offsets.
+        """
+        for partition in partitions:
+            self._pending.setdefault(partition, asyncio.Event())
 
     def assign(self, partition: int, start_offset: int, end_offset: int) -> None:
         progress = PartitionProgress(catch_up_until=end_offset, next_offset=start_offset)
         self.partitions[partition] = progress
+        self._pending.pop(partition, asyncio.Event()).set()
         self._launch_if_caught_up(progress)
 
     async def revoke(self, partition: int) -> int | None:
         """Stop this partition's runs without completing them; the next owner resumes them."""
+        self._pending.pop(partition, asyncio.Event()).set()
         progress = self.partitions.pop(partition, None)
         if progress is None:
             return None
@@ -95,9 +107,12 @@ class Worker:
 
     async def handle(self, records: list[ConsumerRecord]) -> None:
         for record in records:
-            progress = self.partitions.get(record.partition)
-            if progress is None or record.offset < progress.next_offset:
-                continue  # revoked meanwhile, or delivered twice
+            progress = await self._progress_of(record.partition)
+            if progress is None:
+                log.warning("record %s:%s of a partition not assigned here; skipped", record.partition, record.offset)
+                continue
+            if record.offset < progress.next_offset:
+                continue  # delivered twice
             if _is_own_echo(progress, record):
                 progress.next_offset = record.offset + 1
                 continue
@@ -109,6 +124,16 @@ class Worker:
                 self._apply(progress, record.offset, event)
             progress.next_offset = record.offset + 1
             self._launch_if_caught_up(progress)
+
+    async def _progress_of(self, partition: int) -> PartitionProgress | None:
+        pending = self._pending.get(partition)
+        if pending is not None:
+            try:
+                async with asyncio.timeout(ASSIGNMENT_WAIT_S):
+                    await pending.wait()
+            except TimeoutError:
+                log.error("partition %s was never given its offsets; its records are skipped", partition)
+        return self.partitions.get(partition)
 
     def _apply(self, progress: PartitionProgress, offset: int, event: ExecutionEvent) -> None:
         tracked = progress.executions.get(event.subject)

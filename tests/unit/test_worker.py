@@ -162,3 +162,16 @@ async def test_undecodable_records_are_dead_lettered_and_the_rest_still_runs() -
     assert dead.value == b"{oops"
     assert headers["dlq_offset"] == b"0" and b"JSON" in headers["dlq_reason"]
     assert [e.subject for e in log.events()] == ["a", "a"]
+
+
+async def test_records_fetched_before_the_partition_bounds_are_known_wait_for_them() -> None:
+    log, history = MemoryLog(), [created("a"), started(2, "a"), completed(3, execution_id="a"), created("b")]
+    worker = make_worker(log)
+    worker.expect([0])  # aiokafka fetches while the assignment listener still reads offsets
+    handling = asyncio.create_task(worker.handle(as_records(history)))
+    await asyncio.sleep(0.05)
+    assert not handling.done(), "records wait instead of being skipped"
+    worker.assign(0, start_offset=0, end_offset=len(history))
+    await handling
+    await settle(worker)
+    assert {e.subject for e in log.events()} == {"b"}, "a finished, b run: nothing lost"
