@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from contracts.envelope import Frozen
-from contracts.events import ExecutionInput
+from contracts.events import ExecutionInput, NewExampleSet
 
 
 class TriggerRequest(Frozen):
@@ -25,3 +25,18 @@ class GenerateRequest(Frozen):
 
     input: str = Field(min_length=1, description="The threat-intelligence text.")
     input_type: Literal["text"] = "text"
+
+
+class PromoteRequest(Frozen):
+    """`POST /pipeline-executions/{id}/promote-to-example`: into an existing set or a new one."""
+
+    existing_example_set_id: str | None = None
+    new_example_set: NewExampleSet | None = None
+    example_name: str = Field(min_length=1, max_length=200)
+    rationale: str = Field(default="", max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_set(self) -> PromoteRequest:
+        if (self.existing_example_set_id is None) == (self.new_example_set is None):
+            raise ValueError("give exactly one of existingExampleSetId and newExampleSet")
+        return self

@@ -94,6 +94,21 @@ class CancellationRequestedData(Frozen):
     reason: str | None = None
 
 
+class NewExampleSet(Frozen):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+
+
+class PromotedToExampleData(Frozen):
+    example_id: str
+    example_set_id: str
+    new_example_set: NewExampleSet | None = Field(
+        default=None, description="Present when this promotion created the example set."
+    )
+    example_name: str = Field(min_length=1, max_length=200)
+    rationale: str = Field(default="", max_length=2000)
+
+
 class ExecutionCreated(Envelope):
     type: Literal["execution.created.v1"] = "execution.created.v1"
     data: CreatedData
@@ -119,8 +134,20 @@ class ExecutionCancellationRequested(Envelope):
     data: CancellationRequestedData
 
 
+class ExecutionPromotedToExample(Envelope):
+    """A succeeded execution's input and output kept as a ground-truth example (unsequenced)."""
+
+    type: Literal["execution.promoted_to_example.v1"] = "execution.promoted_to_example.v1"
+    data: PromotedToExampleData
+
+
 ExecutionEvent = Annotated[
-    ExecutionCreated | ExecutionStarted | ExecutionProgressed | ExecutionCompleted | ExecutionCancellationRequested,
+    ExecutionCreated
+    | ExecutionStarted
+    | ExecutionProgressed
+    | ExecutionCompleted
+    | ExecutionCancellationRequested
+    | ExecutionPromotedToExample,
     Field(discriminator="type"),
 ]
 
@@ -132,6 +159,7 @@ EVENT_CLASSES: tuple[type[Envelope], ...] = (
     ExecutionProgressed,
     ExecutionCompleted,
     ExecutionCancellationRequested,
+    ExecutionPromotedToExample,
 )
 
 WIRE_TYPES: dict[str, type[Envelope]] = {cls.model_fields["type"].default: cls for cls in EVENT_CLASSES}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from contracts.events import ExecutionEvent
+from contracts.events import ExecutionEvent, ExecutionPromotedToExample
 from projections.state import ExecutionState, InvalidTransition, evolve, is_duplicate
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,8 @@ class FoldedBatch:
     transitions: list[ExecutionState] = field(default_factory=list)
     """The state after each newly folded event, in log order (for live streams)."""
     rejected: list[tuple[LoggedEvent, str]] = field(default_factory=list)
+    promotions: list[LoggedEvent] = field(default_factory=list)
+    """Executions promoted to examples in this batch."""
 
     def changed(self) -> list[ExecutionState]:
         """The latest state of each execution this batch changed."""
@@ -53,6 +55,8 @@ def fold_batch(known: dict[str, ExecutionState], records: list[LoggedEvent]) -> 
             folded.rejected.append((record, str(error)))
             continue
         folded.states[event.subject] = new_state
+        if isinstance(event, ExecutionPromotedToExample):
+            folded.promotions.append(record)
         if new_state is not current:
             folded.transitions.append(new_state)
         if event.sequence is not None:

@@ -21,6 +21,7 @@ from contracts.events import (
     ExecutionEvent,
     ExecutionInput,
     ExecutionProgressed,
+    ExecutionPromotedToExample,
     ExecutionStarted,
     JsonObject,
     OutputCitation,
@@ -91,6 +92,11 @@ def evolve(state: ExecutionState | None, event: ExecutionEvent) -> ExecutionStat
         raise InvalidTransition(f"{event.type} for unknown execution {event.subject}")
     if isinstance(event, ExecutionCancellationRequested):
         return _cancellation_requested(state, event)
+    if isinstance(event, ExecutionPromotedToExample):
+        # Recorded beside the execution (example sets), not a change of it.
+        if state.status is not Status.SUCCEEDED:
+            raise InvalidTransition(f"execution {state.execution_id} is {state.status.value}, not succeeded")
+        return state
     _check_sequence(state, event.sequence)
     if isinstance(event, ExecutionStarted):
         return _started(state, event)

@@ -6,20 +6,22 @@ so a restarted runner resumes exactly where its rows end: no gap, no repeat.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
-from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent
+from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent, ExecutionPromotedToExample
 from projections.batch import FoldedBatch
 from projections.state import ExecutionState, Status
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped on every change below: an older file is discarded and rebuilt from the log."""
 
 SCHEMA = """
@@ -63,6 +65,25 @@ CREATE TABLE IF NOT EXISTS monthly_usage (
     executions INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, month)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS example_sets (
+    example_set_id TEXT PRIMARY KEY,
+    tenant_id      TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    description    TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS example_sets_by_tenant ON example_sets (tenant_id, created_at);
+CREATE TABLE IF NOT EXISTS examples (
+    example_id     TEXT PRIMARY KEY,
+    example_set_id TEXT NOT NULL,
+    execution_id   TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    rationale      TEXT NOT NULL,
+    input_json     TEXT NOT NULL,
+    output_json    TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS examples_by_set ON examples (example_set_id, created_at);
 CREATE TABLE IF NOT EXISTS positions (
     topic       TEXT NOT NULL,
     partition   INTEGER NOT NULL,
@@ -176,6 +197,7 @@ class ReadModel:
                     if isinstance(r.event, ExecutionCreated)
                 ],
             )
+            await self._write_promotions(folded)
             await db.executemany(
                 "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
                 [(topic, partition, offset) for partition, offset in next_offsets.items()],
@@ -184,6 +206,46 @@ class ReadModel:
             await db.rollback()
             raise
         await db.commit()
+
+    async def _write_promotions(self, folded: FoldedBatch) -> None:
+        sets, examples = [], []
+        for record in folded.promotions:
+            event = record.event
+            assert isinstance(event, ExecutionPromotedToExample)
+            data, state, when = event.data, folded.states[event.subject], sortable_time(event.time)
+            if data.new_example_set is not None:
+                new = data.new_example_set
+                sets.append((data.example_set_id, event.tenantid, new.name, new.description, when))
+            examples.append((data.example_id, data.example_set_id, event.subject, data.example_name,
+                             data.rationale, state.input.model_dump_json(by_alias=True), json.dumps(state.output),
+                             when))  # fmt: skip
+        await self._writer.executemany("INSERT OR IGNORE INTO example_sets VALUES (?, ?, ?, ?, ?)", sets)
+        await self._writer.executemany("INSERT OR IGNORE INTO examples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", examples)
+
+    async def example_sets(self, tenant_id: str) -> list[dict[str, Any]]:
+        async with self._reader.execute(
+            "SELECT s.example_set_id, s.name, s.description, s.created_at, count(e.example_id) "
+            "FROM example_sets s LEFT JOIN examples e USING (example_set_id) "
+            "WHERE s.tenant_id = ? GROUP BY s.example_set_id ORDER BY s.created_at DESC",
+            (tenant_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [{"exampleSetId": r[0], "name": r[1], "description": r[2], "createdAt": r[3], "exampleCount": r[4]}
+                for r in rows]  # fmt: skip
+
+    async def example_set(self, tenant_id: str, example_set_id: str) -> dict[str, Any] | None:
+        found = [s for s in await self.example_sets(tenant_id) if s["exampleSetId"] == example_set_id]
+        if not found:
+            return None
+        async with self._reader.execute(
+            "SELECT example_id, execution_id, name, rationale, input_json, output_json, created_at "
+            "FROM examples WHERE example_set_id = ? ORDER BY created_at, example_id",
+            (example_set_id,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        keys = ("exampleId", "executionId", "name", "rationale", "input", "output", "createdAt")
+        examples = [dict(zip(keys, (*r[:4], json.loads(r[4]), json.loads(r[5]), r[6]), strict=True)) for r in rows]
+        return {**found[0], "examples": examples}
 
     async def get(self, tenant_id: str, execution_id: str) -> ExecutionState | None:
         async with self._reader.execute(

@@ -13,7 +13,16 @@ from projections.kafka_client import make_reader, stop_within
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
-from services.gateway import health, keys, openapi, routes_admin, routes_executions, routes_pipelines, routes_v1
+from services.gateway import (
+    health,
+    keys,
+    openapi,
+    routes_admin,
+    routes_examples,
+    routes_executions,
+    routes_pipelines,
+    routes_v1,
+)
 from services.gateway.auth import Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.errors import json_errors
@@ -43,6 +52,7 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     routes_pipelines.setup(app)
     routes_executions.setup(app)
     routes_v1.setup(app)
+    routes_examples.setup(app)
     openapi.setup(app)
     routes_admin.setup(app)
     return app

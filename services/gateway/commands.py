@@ -11,14 +11,16 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.api import TriggerRequest
+from contracts.api import PromoteRequest, TriggerRequest
 from contracts.events import (
     CancellationRequestedData,
     CreatedData,
     ExecutionCancellationRequested,
     ExecutionCreated,
+    ExecutionPromotedToExample,
+    PromotedToExampleData,
 )
-from projections.state import ExecutionState
+from projections.state import ExecutionState, Status
 from services.gateway.auth import Principal
 from services.gateway.catalog import Pipeline
 from services.gateway.input_validation import Problem, input_problems
@@ -45,6 +47,11 @@ class AlreadyTerminal(Exception):
     def __init__(self, state: ExecutionState) -> None:
         super().__init__(f"execution {state.execution_id} is already {state.status.value}")
         self.state = state
+
+
+class NotSucceeded(Exception):
+    def __init__(self, state: ExecutionState) -> None:
+        super().__init__(f"execution {state.execution_id} is {state.status.value}; only succeeded ones can be promoted")
 
 
 class InvalidInput(Exception):
@@ -91,4 +98,29 @@ def decide_cancel(state: ExecutionState, ctx: CommandContext) -> ExecutionCancel
         actor=ctx.principal.actor,
         correlationid=ctx.correlation_id,
         data=CancellationRequestedData(reason="requested by client"),
+    )
+
+
+def decide_promote(
+    state: ExecutionState, request: PromoteRequest, ids: tuple[str, str], ctx: CommandContext
+) -> ExecutionPromotedToExample:
+    """`ids`: the new example's id and, when the request names no existing set, the new set's id."""
+    if state.status is not Status.SUCCEEDED:
+        raise NotSucceeded(state)
+    example_id, new_set_id = ids
+    return ExecutionPromotedToExample(
+        id=ctx.event_id,
+        source=SOURCE,
+        subject=state.execution_id,
+        time=ctx.now,
+        tenantid=ctx.principal.tenant_id,
+        actor=ctx.principal.actor,
+        correlationid=ctx.correlation_id,
+        data=PromotedToExampleData(
+            example_id=example_id,
+            example_set_id=request.existing_example_set_id or new_set_id,
+            new_example_set=request.new_example_set,
+            example_name=request.example_name,
+            rationale=request.rationale,
+        ),
     )

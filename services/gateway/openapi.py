@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from contracts.api import ErrorBody, GenerateRequest, TriggerRequest
+from contracts.api import ErrorBody, GenerateRequest, PromoteRequest, TriggerRequest
 from projections.state import INTERNAL_FIELDS, ExecutionState, Status
 from services.gateway.catalog import Pipeline
 from services.gateway.routes_admin import CreateTenantRequest
@@ -32,6 +32,7 @@ def _schemas() -> dict[str, Any]:
         (TriggerRequest, "validation"),
         (GenerateRequest, "validation"),
         (CreateTenantRequest, "validation"),
+        (PromoteRequest, "validation"),
     ]
     _, defs = models_json_schema(models, by_alias=True, ref_template=REF)
     schemas: dict[str, Any] = defs["$defs"]
@@ -150,7 +151,31 @@ def _paths() -> dict[str, Any]:
             "parameters": [_query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY})],
             "responses": {"200": _json(_object(data={"type": "array", "items": _ref("V1Summary")}), "History"),
                           **_errors(400)}}},
+        **_example_paths(),
         **_admin_paths(),
+    }  # fmt: skip
+
+
+def _example_paths() -> dict[str, Any]:
+    example_set = _object(exampleSetId={"type": "string"}, name={"type": "string"}, description={"type": "string"},
+                          createdAt={"type": "string"}, exampleCount={"type": "integer"})  # fmt: skip
+    example = _object(exampleId={"type": "string"}, executionId={"type": "string"}, name={"type": "string"},
+                      rationale={"type": "string"}, input={"type": "object"}, output={"type": "object"},
+                      createdAt={"type": "string"})  # fmt: skip
+    promoted = _object(exampleId={"type": "string"}, exampleSetId={"type": "string"}, exampleName={"type": "string"},
+                       rationale={"type": "string"}, executionId={"type": "string"})  # fmt: skip
+    return {
+        "/pipeline-executions/{executionId}/promote-to-example": {"post": {
+            "summary": "Keep a succeeded execution's input and output as an example (existing or new set)",
+            "parameters": [_path_param("executionId")],
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("PromoteRequest")}}},
+            "responses": {"201": _json(promoted, "Promoted"), **_errors(400, 404, 409, 413, 422, 503)}}},
+        "/example-sets": {"get": {"summary": "The tenant's example sets", "responses": {
+            "200": _json(_object(data={"type": "array", "items": example_set}), "Example sets"), **_errors()}}},
+        "/example-sets/{exampleSetId}": {"get": {"summary": "An example set with its examples",
+            "parameters": [_path_param("exampleSetId")],
+            "responses": {"200": _json({**example_set, "properties": {**example_set["properties"], "examples": {
+                "type": "array", "items": example}}}, "The set"), **_errors(404)}}},
     }  # fmt: skip
 
 
