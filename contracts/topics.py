@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts.tokens import TOKENS_RETENTION_MS
+
 UNLIMITED = "-1"
 
 
@@ -23,4 +25,5 @@ def event_topics(events_topic: str, partitions: int, replication_factor: int = 1
         TopicSpec(events_topic, partitions, replication_factor, forever),
         TopicSpec(f"{events_topic}.dlq", 1, replication_factor, forever),
         TopicSpec(f"{events_topic}.tenancy", 1, replication_factor, forever),
+        TopicSpec(f"{events_topic}.tokens", partitions, replication_factor, {"retention.ms": TOKENS_RETENTION_MS}),
     ]

@@ -23,6 +23,10 @@ class KafkaSettings:
         return f"{self.events_topic}.dlq"
 
     @property
+    def tokens_topic(self) -> str:
+        return f"{self.events_topic}.tokens"
+
+    @property
     def tenancy_topic(self) -> str:
         return f"{self.events_topic}.tenancy"
 

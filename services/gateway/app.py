@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from projections.channels import ChannelFollower
 from projections.directory_follower import DirectoryFollower
 from projections.kafka_client import make_reader, stop_within
 from projections.notifications import ChangeHub
@@ -18,6 +19,7 @@ from services.gateway import (
     keys,
     openapi,
     routes_admin,
+    routes_channels,
     routes_examples,
     routes_executions,
     routes_pipelines,
@@ -46,13 +48,14 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     app[keys.CATALOG] = catalog or demo_catalog()
     app[keys.STREAMS] = weakref.WeakSet()
     app[keys.KEY_LOCKS] = KeyLocks()
-    app.cleanup_ctx.extend([_read_model, _publisher, _directory, _projection])
+    app.cleanup_ctx.extend([_read_model, _publisher, _directory, _channels, _projection])
     app.on_shutdown.append(_close_streams)
     health.setup(app)
     routes_pipelines.setup(app)
     routes_executions.setup(app)
     routes_v1.setup(app)
     routes_examples.setup(app)
+    routes_channels.setup(app)
     openapi.setup(app)
     routes_admin.setup(app)
     return app
@@ -85,6 +88,18 @@ async def _directory(app: web.Application) -> AsyncIterator[None]:
     )
     app[keys.DIRECTORY] = follower
     await follower.start()
+    yield
+    await follower.stop()
+
+
+async def _channels(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    follower = ChannelFollower(
+        lambda: make_reader(settings.kafka.bootstrap_servers, client_id=f"{settings.instance_id}-channels"),
+        settings.kafka.tokens_topic,
+    )
+    app[keys.CHANNELS] = follower
+    await follower.start(await partitions_of(settings.kafka, settings.kafka.tokens_topic))
     yield
     await follower.stop()
 

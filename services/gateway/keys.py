@@ -6,6 +6,7 @@ import weakref
 
 from aiohttp import web
 
+from projections.channels import ChannelFollower
 from projections.directory_follower import DirectoryFollower
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
@@ -24,6 +25,7 @@ RUNNER = web.AppKey("runner", ProjectionRunner)
 PUBLISHER = web.AppKey("publisher", EventPublisher)
 DIRECTORY = web.AppKey("directory", DirectoryFollower)
 TENANCY_PUBLISHER = web.AppKey("tenancy_publisher", EventPublisher)
+CHANNELS = web.AppKey("channels", ChannelFollower)
 LIMITS = web.AppKey("limits", LimitGuard)
 KEY_LOCKS = web.AppKey("key_locks", KeyLocks)
 STREAMS = web.AppKey("streams", weakref.WeakSet[web.StreamResponse])

@@ -139,6 +139,13 @@ def _paths() -> dict[str, Any]:
                             "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
             "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {}}},
                           **_errors(400, 404)}}},
+        "/channels/{channelId}/stream": {"get": {
+            "summary": "Server-Sent Events of a streaming execution's tokens: token, stream-complete, ping",
+            "parameters": [_path_param("channelId"), _query("after", {"type": "string", "pattern": "^[0-9]+$"}),
+                           {"name": "Last-Event-ID", "in": "header", "required": False,
+                            "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
+            "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {}}},
+                          **_errors(400, 404)}}},
         "/v1/generate": {"post": {"summary": "Threat intel to Sigma rules; answers with an executionArn at once",
             "parameters": [IDEMPOTENCY],
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("GenerateRequest")}}},

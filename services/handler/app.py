@@ -26,6 +26,7 @@ from services.handler.dead_letters import DeadLetters
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
+from services.handler.token_sink import TokenPublisher
 from services.handler.worker import Worker
 from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
 
@@ -66,6 +67,7 @@ class HandlerRuntime:
             DeadLetters(send, kafka.dlq_topic, kafka.send_timeout_s),
             self.plugins,
             self.settings,
+            tokens=TokenPublisher(send, kafka.tokens_topic, kafka.send_timeout_s),
         )
 
     async def stop_runs(self) -> None:

@@ -29,6 +29,7 @@ from services.handler import lifecycle
 from services.handler.dead_letters import DeadLetters
 from services.handler.plugins.base import PipelineContext, PipelineError, Plugin, Progress
 from services.handler.settings import HandlerSettings
+from services.handler.token_sink import TokenPublisher
 from services.handler.tracking import PartitionProgress, Tracked
 from services.kafka_io import EventPublisher, PublishFailed
 
@@ -52,12 +53,14 @@ class Worker:
         plugins: dict[str, Plugin],
         settings: HandlerSettings,
         clock: Clock = utc_now,
+        tokens: TokenPublisher | None = None,
     ) -> None:
         self._publisher = publisher
         self._dead_letters = dead_letters
         self._plugins = plugins
         self._settings = settings
         self._clock = clock
+        self._tokens = tokens
         self._actor = f"handler/{settings.instance_id}"
         self.partitions: dict[int, PartitionProgress] = {}
         self._pending: dict[int, asyncio.Event] = {}
@@ -205,7 +208,11 @@ class Worker:
             await self._time_out(tracked)  # e.g. resumed after the deadline passed
             return
         ctx = PipelineContext(
-            tracked.state, self._progress_reporter(tracked), self._settings.step_delay_s, self._settings.llm
+            tracked.state,
+            self._progress_reporter(tracked),
+            self._settings.step_delay_s,
+            self._settings.llm,
+            self._tokens.sink_for(tracked.state) if self._tokens else None,
         )
         try:
             async with asyncio.timeout(remaining_s) as deadline:

@@ -78,8 +78,11 @@ class Stack:
         self, execution_id: str, headers: dict[str, str] | None = None, timeout: float = 60.0
     ) -> list[SseEvent]:
         """Read one stream until the server closes it."""
+        return await self.read_sse(f"/pipeline-executions/{execution_id}/stream", headers, timeout)
+
+    async def read_sse(self, path: str, headers: dict[str, str] | None = None, timeout: float = 60.0) -> list[SseEvent]:
         events: list[SseEvent] = []
-        url = f"{self.base_url}/pipeline-executions/{execution_id}/stream"
+        url = self.base_url + path
         async with asyncio.timeout(timeout), self.http.get(url, headers={**self.headers(), **(headers or {})}) as resp:
             assert resp.status == 200, await resp.text()
             assert resp.headers["Content-Type"].startswith("text/event-stream")

@@ -19,6 +19,10 @@ class Progress(Protocol):
     async def __call__(self, pct: int, message: str) -> None: ...
 
 
+class TokenSink(Protocol):
+    async def __call__(self, token: str, final: bool = False) -> None: ...
+
+
 @dataclass(frozen=True)
 class PipelineContext:
     execution: ExecutionState
@@ -27,6 +31,8 @@ class PipelineContext:
     """Pacing of the demo pipelines, so their progress can be watched."""
     llm: LlmSettings | None = None
     """An OpenAI-compatible chat API to use; None: the local, deterministic backend."""
+    tokens: TokenSink | None = None
+    """Where a streaming handler sends its tokens; None unless the execution has a channel."""
 
 
 @dataclass(frozen=True)

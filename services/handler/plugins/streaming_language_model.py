@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from contracts.events import JsonObject
 from projections.state import ExecutionState
 from services.handler.plugins.base import PipelineContext, PipelineResult, Plugin
@@ -15,6 +17,11 @@ def channel_output(execution: ExecutionState) -> JsonObject:
 
 async def run(ctx: PipelineContext) -> PipelineResult:
     result = await summarize_execution(ctx, "streaming_language_model")
+    if ctx.tokens is not None:
+        for word in str(result.output["summary"]).split():
+            await ctx.tokens(word + " ")
+            await asyncio.sleep(ctx.step_delay_s / 20)  # paced like a model's output
+        await ctx.tokens("", final=True)
     handler_output = {**channel_output(ctx.execution), **(result.handler_output or {})}
     return PipelineResult(result.output, result.citations, handler_output)
 
