@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from contracts.envelope import Frozen
-from contracts.events import ExecutionInput, NewExampleSet
+from contracts.events import ExecutionInput, JsonObject, NewExampleSet
 
 
 class TriggerRequest(Frozen):
@@ -40,3 +40,18 @@ class PromoteRequest(Frozen):
         if (self.existing_example_set_id is None) == (self.new_example_set is None):
             raise ValueError("give exactly one of existingExampleSetId and newExampleSet")
         return self
+
+
+def _empty_schema() -> JsonObject:
+    return {"files": [], "datasets": [], "dataInputs": []}
+
+
+class CreatePipelineRequest(Frozen):
+    """`POST /pipelines`: a pipeline of the caller's tenant."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    handler_type: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    inputs_schema: JsonObject = Field(default_factory=_empty_schema)
+    outputs_schema: JsonObject = Field(default_factory=_empty_schema)
+    configuration: JsonObject = Field(default_factory=dict)

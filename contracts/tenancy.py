@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, TypeAdapter
 
 from contracts.envelope import Envelope, Frozen
+from contracts.pipelines import Pipeline
 
 
 class TenantCreatedData(Frozen):
@@ -29,6 +30,11 @@ class ApiKeyRevokedData(Frozen):
     tenant_id: str
 
 
+class PipelineRegisteredData(Frozen):
+    tenant_id: str
+    pipeline: Pipeline
+
+
 class TenantCreated(Envelope):
     type: Literal["tenant.created.v1"] = "tenant.created.v1"
     data: TenantCreatedData
@@ -44,10 +50,17 @@ class ApiKeyRevoked(Envelope):
     data: ApiKeyRevokedData
 
 
-TenancyEvent = Annotated[TenantCreated | ApiKeyIssued | ApiKeyRevoked, Field(discriminator="type")]
+class PipelineRegistered(Envelope):
+    """A tenant's own pipeline; only that tenant sees and triggers it."""
+
+    type: Literal["pipeline.registered.v1"] = "pipeline.registered.v1"
+    data: PipelineRegisteredData
+
+
+TenancyEvent = Annotated[TenantCreated | ApiKeyIssued | ApiKeyRevoked | PipelineRegistered, Field(discriminator="type")]
 
 TENANCY_ADAPTER: TypeAdapter[TenancyEvent] = TypeAdapter(TenancyEvent)
-TENANCY_CLASSES: tuple[type[Envelope], ...] = (TenantCreated, ApiKeyIssued, ApiKeyRevoked)
+TENANCY_CLASSES: tuple[type[Envelope], ...] = (TenantCreated, ApiKeyIssued, ApiKeyRevoked, PipelineRegistered)
 
 
 def hash_key(secret: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from contracts.tenancy import ApiKeyIssued, ApiKeyRevoked, TenancyEvent, TenantCreated
+from contracts.pipelines import Pipeline
+from contracts.tenancy import ApiKeyIssued, ApiKeyRevoked, PipelineRegistered, TenancyEvent, TenantCreated
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Directory:
     """Key id -> record."""
     active: dict[str, KeyRecord] = field(default_factory=dict)
     """Key hash -> record, for keys not revoked."""
+    pipelines: dict[str, tuple[str, Pipeline]] = field(default_factory=dict)
+    """Pipeline id -> (owning tenant id, pipeline)."""
 
 
 def evolve_directory(directory: Directory, event: TenancyEvent) -> Directory:
@@ -31,6 +34,12 @@ def evolve_directory(directory: Directory, event: TenancyEvent) -> Directory:
         if event.data.tenant_id in directory.tenants:
             return directory
         return replace(directory, tenants={**directory.tenants, event.data.tenant_id: event.data.name})
+    if isinstance(event, PipelineRegistered):
+        pipeline = event.data.pipeline
+        if pipeline.pipeline_id in directory.pipelines:
+            return directory
+        owned = (event.data.tenant_id, pipeline)
+        return replace(directory, pipelines={**directory.pipelines, pipeline.pipeline_id: owned})
     if isinstance(event, ApiKeyIssued):
         data = event.data
         if data.tenant_id not in directory.tenants or data.key_id in directory.keys:

@@ -44,3 +44,13 @@ async def append_and_wait(app: web.Application, event: Envelope) -> None:
     except TimeoutError:
         # Recorded on the log; the read model is just behind. The client may poll.
         log.warning("read model did not reach %s:%s within %ss", metadata.partition, metadata.offset, timeout)
+
+
+async def append_to_directory(app: web.Application, events: list[Envelope]) -> None:
+    """Append to the tenancy topic, then wait until this gateway's directory holds it."""
+    try:
+        for event in events:
+            metadata = await app[keys.TENANCY_PUBLISHER].publish(event)
+    except PublishFailed as error:
+        raise ApiError(503, "BrokerUnavailable", "The event log is unavailable; retry shortly.") from error
+    await app[keys.DIRECTORY].wait_for(metadata.offset, app[keys.SETTINGS].read_your_writes_timeout_s)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts.api import PromoteRequest, TriggerRequest
+from contracts.api import CreatePipelineRequest, PromoteRequest, TriggerRequest
 from contracts.events import (
     CancellationRequestedData,
     CreatedData,
@@ -20,10 +20,11 @@ from contracts.events import (
     ExecutionPromotedToExample,
     PromotedToExampleData,
 )
+from contracts.pipelines import Pipeline
+from contracts.tenancy import PipelineRegistered, PipelineRegisteredData
 from projections.state import ExecutionState, Status
 from services.gateway.auth import Principal
-from services.gateway.catalog import Pipeline
-from services.gateway.input_validation import Problem, input_problems
+from services.gateway.input_validation import Problem, input_problems, schema_problems
 
 SOURCE = "/gateway"
 
@@ -123,4 +124,31 @@ def decide_promote(
             example_name=request.example_name,
             rationale=request.rationale,
         ),
+    )
+
+
+def decide_register_pipeline(
+    request: CreatePipelineRequest, pipeline_id: str, ctx: CommandContext
+) -> PipelineRegistered:
+    problems = schema_problems(request.inputs_schema)
+    if problems:
+        raise InvalidInput(problems)
+    pipeline = Pipeline(
+        pipeline_id=pipeline_id,
+        name=request.name,
+        description=request.description,
+        handler_type=request.handler_type,
+        inputs_schema=request.inputs_schema,
+        outputs_schema=request.outputs_schema,
+        configuration=request.configuration,
+    )
+    return PipelineRegistered(
+        id=ctx.event_id,
+        source=SOURCE,
+        subject=pipeline_id,
+        time=ctx.now,
+        tenantid=ctx.principal.tenant_id,
+        actor=ctx.principal.actor,
+        correlationid=ctx.correlation_id,
+        data=PipelineRegisteredData(tenant_id=ctx.principal.tenant_id, pipeline=pipeline),
     )

@@ -13,10 +13,10 @@ from dataclasses import dataclass, replace
 from aiohttp import web
 
 from contracts.api import TriggerRequest
+from contracts.pipelines import Pipeline
 from projections.state import ExecutionState, evolve
 from services.gateway import keys
 from services.gateway.appending import append_and_wait, command_context
-from services.gateway.catalog import Pipeline
 from services.gateway.commands import CommandContext, InvalidInput, decide_trigger, request_fingerprint
 from services.gateway.errors import ApiError
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 
 from contracts.events import ExecutionInput, JsonObject
 
@@ -27,3 +28,25 @@ def input_problems(inputs_schema: JsonObject, given: ExecutionInput) -> list[Pro
 
 def _problem(name: str, problem: str) -> Problem:
     return {"field": f"input.dataInputs.{name}", "problem": problem}
+
+
+def schema_problems(inputs_schema: JsonObject) -> list[Problem]:
+    """What is wrong with a pipeline's inputs schema itself."""
+    entries = inputs_schema.get("dataInputs", [])
+    if not isinstance(entries, list):
+        return [{"field": "inputsSchema.dataInputs", "problem": "must be a list"}]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        where = f"inputsSchema.dataInputs.{index}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
+            problems.append({"field": where, "problem": "needs a non-empty string id"})
+            continue
+        if entry["id"] in seen:
+            problems.append({"field": where, "problem": f"duplicate id {entry['id']!r}"})
+        seen.add(entry["id"])
+        try:
+            Draft202012Validator.check_schema(entry.get("schema", {}))
+        except SchemaError as error:
+            problems.append({"field": f"{where}.schema", "problem": error.message})
+    return problems

@@ -9,9 +9,9 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from contracts.api import ErrorBody, GenerateRequest, PromoteRequest, TriggerRequest
+from contracts.api import CreatePipelineRequest, ErrorBody, GenerateRequest, PromoteRequest, TriggerRequest
+from contracts.pipelines import Pipeline
 from projections.state import INTERNAL_FIELDS, ExecutionState, Status
-from services.gateway.catalog import Pipeline
 from services.gateway.routes_admin import CreateTenantRequest
 from services.gateway.routes_executions import MAX_PAGE_SIZE
 from services.gateway.routes_v1 import MAX_HISTORY
@@ -33,6 +33,7 @@ def _schemas() -> dict[str, Any]:
         (GenerateRequest, "validation"),
         (CreateTenantRequest, "validation"),
         (PromoteRequest, "validation"),
+        (CreatePipelineRequest, "validation"),
     ]
     _, defs = models_json_schema(models, by_alias=True, ref_template=REF)
     schemas: dict[str, Any] = defs["$defs"]
@@ -109,8 +110,12 @@ def _paths() -> dict[str, Any]:
                                   "responses": {"200": _json({"type": "object"}, "OpenAPI")}}},
         "/docs": {"get": {**public, "summary": "Human-readable API docs",
                           "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}},
-        "/pipelines": {"get": {"summary": "List pipelines", "responses": {
-            "200": _json(_object(data={"type": "array", "items": _ref("Pipeline")}), "Pipelines"), **_errors()}}},
+        "/pipelines": {
+            "get": {"summary": "List pipelines: the shared catalog and the tenant's own", "responses": {
+                "200": _json(_object(data={"type": "array", "items": _ref("Pipeline")}), "Pipelines"), **_errors()}},
+            "post": {"summary": "Create a pipeline of the caller's tenant",
+                     "requestBody": {"required": True, "content": {JSON: {"schema": _ref("CreatePipelineRequest")}}},
+                     "responses": {"201": _json(_ref("Pipeline"), "Created"), **_errors(400, 413, 422, 503)}}},
         "/pipelines/{pipelineId}": {"get": {"summary": "Get a pipeline", "parameters": [_path_param("pipelineId")],
             "responses": {"200": _json(_ref("Pipeline"), "The pipeline"), **_errors(404)}}},
         "/pipelines/{pipelineId}/trigger": {"post": {

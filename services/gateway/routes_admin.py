@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from aiohttp import web
 from pydantic import Field
 
-from contracts.envelope import Envelope, Frozen
+from contracts.envelope import Frozen
 from services.gateway import keys
+from services.gateway.appending import append_to_directory
 from services.gateway.errors import ApiError
 from services.gateway.requests import read_body
-from services.kafka_io import PublishFailed
 from services.tenancy import (
     AdminContext,
     Issued,
@@ -34,16 +34,6 @@ def _context() -> AdminContext:
     return AdminContext(actor="admin", now=datetime.now(UTC), event_id=str(uuid.uuid4()))
 
 
-async def _append(app: web.Application, events: list[Envelope]) -> None:
-    """Append, then wait until this gateway authenticates with the result (read-your-writes)."""
-    try:
-        for event in events:
-            metadata = await app[keys.TENANCY_PUBLISHER].publish(event)
-    except PublishFailed as error:
-        raise ApiError(503, "BrokerUnavailable", "The event log is unavailable; retry shortly.") from error
-    await app[keys.DIRECTORY].wait_for(metadata.offset, app[keys.SETTINGS].read_your_writes_timeout_s)
-
-
 def _issued_body(issued: Issued) -> dict[str, str]:
     return {"keyId": issued.key_id, "tenantId": issued.tenant_id, "key": issued.secret}
 
@@ -52,7 +42,7 @@ async def create_tenant(request: web.Request) -> web.Response:
     body = await read_body(request, CreateTenantRequest)
     tenant_id = new_tenant_id()
     events, issued = decide_create_tenant(body.name, tenant_id, new_key(), _context())
-    await _append(request.app, events)
+    await append_to_directory(request.app, events)
     return web.json_response({"tenantId": tenant_id, "name": body.name, "apiKey": _issued_body(issued)}, status=201)
 
 
@@ -62,7 +52,7 @@ async def issue_key(request: web.Request) -> web.Response:
         events, issued = decide_issue_key(directory, request.match_info["tenant_id"], new_key(), _context())
     except UnknownTenant:
         raise ApiError(404, "NotFound", "No tenant with this id.") from None
-    await _append(request.app, events)
+    await append_to_directory(request.app, events)
     return web.json_response(_issued_body(issued), status=201)
 
 
@@ -72,7 +62,7 @@ async def revoke_key(request: web.Request) -> web.Response:
         events = decide_revoke_key(directory, request.match_info["key_id"], _context())
     except UnknownKey:
         raise ApiError(404, "NotFound", "No active key with this id.") from None
-    await _append(request.app, events)
+    await append_to_directory(request.app, events)
     return web.Response(status=204)
 
 

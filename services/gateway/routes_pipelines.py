@@ -1,32 +1,62 @@
-"""Pipeline routes: the catalog and the trigger command."""
+"""Pipeline routes: the shared catalog, the tenant's own pipelines, and the trigger command."""
 
 from __future__ import annotations
 
+import secrets
+
 from aiohttp import web
 
-from contracts.api import TriggerRequest
+from contracts.api import CreatePipelineRequest, TriggerRequest
+from contracts.pipelines import Pipeline
 from services.gateway import keys
+from services.gateway.appending import append_to_directory, command_context
+from services.gateway.auth import principal_of
+from services.gateway.commands import InvalidInput, decide_register_pipeline
 from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
 from services.gateway.requests import read_body
 
 
+def visible_pipelines(request: web.Request) -> list[Pipeline]:
+    """The shared catalog, then the caller's tenant's own pipelines."""
+    tenant_id = principal_of(request).tenant_id
+    owned = request.app[keys.DIRECTORY].directory.pipelines.values()
+    return [*request.app[keys.CATALOG].all(), *(pipeline for owner, pipeline in owned if owner == tenant_id)]
+
+
+def visible_pipeline(request: web.Request) -> Pipeline:
+    pipeline_id = request.match_info["pipeline_id"]
+    shared = request.app[keys.CATALOG].get(pipeline_id)
+    owner, owned = request.app[keys.DIRECTORY].directory.pipelines.get(pipeline_id, (None, None))
+    if shared is not None:
+        return shared
+    if owned is None or owner != principal_of(request).tenant_id:
+        raise ApiError(404, "NotFound", "No pipeline with this id.")  # another tenant's looks like none
+    return owned
+
+
 async def list_pipelines(request: web.Request) -> web.Response:
-    pipelines = request.app[keys.CATALOG].all()
-    return web.json_response({"data": [p.to_api() for p in pipelines]})
+    return web.json_response({"data": [p.to_api() for p in visible_pipelines(request)]})
 
 
 async def get_pipeline(request: web.Request) -> web.Response:
-    pipeline = request.app[keys.CATALOG].get(request.match_info["pipeline_id"])
-    if pipeline is None:
-        raise ApiError(404, "NotFound", "No pipeline with this id.")
-    return web.json_response(pipeline.to_api())
+    return web.json_response(visible_pipeline(request).to_api())
+
+
+async def create_pipeline(request: web.Request) -> web.Response:
+    body = await read_body(request, CreatePipelineRequest)
+    try:
+        event = decide_register_pipeline(body, f"pl_{secrets.token_urlsafe(12)}", command_context(request))
+    except InvalidInput as error:
+        raise ApiError(
+            422, "InputValidationFailed", "The pipeline's inputs schema is not valid.", error.problems
+        ) from error
+    await append_to_directory(request.app, [event])
+    return web.json_response(event.data.pipeline.to_api(), status=201)
 
 
 async def trigger(request: web.Request) -> web.Response:
-    pipeline = request.app[keys.CATALOG].get(request.match_info["pipeline_id"])
-    if pipeline is None:
-        raise ApiError(404, "NotFound", "No pipeline with this id.")
+    pipeline = visible_pipeline(request)
     creation = await create_execution(request, pipeline, await read_body(request, TriggerRequest))
     headers = {"Idempotent-Replayed": "true"} if creation.replayed else None
     return web.json_response(creation.state.to_api(), status=200 if creation.replayed else 201, headers=headers)
@@ -34,5 +64,6 @@ async def trigger(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.router.add_get("/pipelines", list_pipelines)
+    app.router.add_post("/pipelines", create_pipeline)
     app.router.add_get("/pipelines/{pipeline_id}", get_pipeline)
     app.router.add_post("/pipelines/{pipeline_id}/trigger", trigger)
