@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
-import requests
 from sigma.collection import SigmaCollection
 
 from tests.integration.stack import API_KEY, OTHER_KEY, Stack
+from tests.seeds import v1_polling
+from tests.seeds.v1_polling import wait_for_result
 
 REPORT = (
     "Operators used 45.77.12[.]9 and cdn-sync[.]org to deliver dropper.exe "
     "(md5 5d41402abc4b2a76b9719d911017c592), executed via T1204.002 and T1059.003."
 )
-BASE_URL = ""  # set per test: the only change to the reference loop below
-
-
-# -- from the reference document, unchanged but for the host --------------------------
-def wait_for_result(execution_arn, api_key, max_wait=120):  # type: ignore[no-untyped-def]
-    url = f"{BASE_URL}/v1/status/{execution_arn}"
-    headers = {"Authorization": f"Bearer {api_key}"}
-    delay = 2
-    elapsed = 0
-    while elapsed < max_wait:
-        resp = requests.get(url, headers=headers).json()
-        status = resp["data"]["status"]
-        if status == "SUCCEEDED":
-            return resp["data"]["output"]
-        if status == "FAILED":
-            raise Exception(resp["data"].get("errorMessage", "Pipeline failed"))
-        time.sleep(delay)
-        elapsed += delay
-        delay = min(delay * 1.5, 10)  # cap at 10 seconds
-    raise TimeoutError("Pipeline did not complete in time")
-
-
-# ---------------------------------------------------------------------------------------
 
 
 async def generate(stack: Stack, text: str, key: str = API_KEY) -> str:
@@ -47,8 +24,7 @@ async def generate(stack: Stack, text: str, key: str = API_KEY) -> str:
 
 
 async def test_reference_polling_loop_gets_parseable_sigma_rules(stack: Stack) -> None:
-    global BASE_URL
-    BASE_URL = stack.base_url
+    v1_polling.BASE_URL = stack.base_url
     arn = await generate(stack, REPORT)
     output = await asyncio.to_thread(wait_for_result, arn, API_KEY)
     assert output["ttps"] == ["T1204.002", "T1059.003"]
@@ -59,8 +35,7 @@ async def test_reference_polling_loop_gets_parseable_sigma_rules(stack: Stack) -
 
 
 async def test_a_failed_pipeline_says_why_through_the_reference_loop(stack: Stack) -> None:
-    global BASE_URL
-    BASE_URL = stack.base_url
+    v1_polling.BASE_URL = stack.base_url
     arn = await generate(stack, "A vague report with no indicators at all.")
     try:
         await asyncio.to_thread(wait_for_result, arn, API_KEY)

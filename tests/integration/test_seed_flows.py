@@ -1,0 +1,114 @@
+"""The reference documents' own flows, run against the stack `make run` starts (services.devstack).
+
+curl for trigger, get, list, stream and cancel as the document writes them; the document's
+JavaScript polling loop under Node; its Python /v1 loop. Only base URL and key differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.kafka.launcher import free_port
+from tests.seeds import v1_polling
+
+SEEDS = Path(__file__).parent.parent / "seeds"
+KEY = "seed-flow-key"
+
+
+@pytest.fixture
+async def devstack(kafka_servers: str, tmp_path: Path) -> AsyncIterator[str]:
+    port = free_port()
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_servers, "PORT": str(port), "DATA_DIR": str(tmp_path),
+           "DEV_API_KEY": KEY, "EVENTS_TOPIC": f"seed-{port}", "HANDLER_CONSUMER_GROUP": f"seed-{port}",
+           "DEMO_STEP_DELAY_S": "0.3"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.devstack", env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if (await asyncio.to_thread(requests.get, f"{base}/readyz", timeout=1)).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        await asyncio.sleep(0.3)
+    else:
+        process.kill()
+        raise AssertionError("make run's stack did not become ready in 60 s")
+    try:
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0, "make run's stack stops cleanly"
+
+
+async def curl(*args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        shutil.which("curl") or "curl", "-s", *args, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    return out.decode()
+
+
+async def test_the_reference_curl_and_polling_flows_work_against_make_runs_stack(devstack: str) -> None:
+    auth = f"Authorization: Bearer {KEY}"
+    created = json.loads(await curl(
+        "-X", "POST", f"{devstack}/pipelines/pl_document_summarizer/trigger", "-H", auth,
+        "-H", "Content-Type: application/json",
+        "-d", '{"input": {"dataInputs": {"query": "What are the key trends in Q4 sales?"}}}',
+    ))  # fmt: skip
+    execution_id = created["executionId"]
+    assert created["status"] == "pending"
+
+    node = await asyncio.create_subprocess_exec(
+        shutil.which("node") or "node", str(SEEDS / "wait_for_execution.mjs"), execution_id,
+        env={**os.environ, "BASE_URL": devstack, "API_TOKEN": KEY}, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await node.communicate()
+    lines = out.decode().splitlines()
+    assert node.returncode == 0, lines
+    assert json.loads(lines[-1])["output"]["keyPoints"]
+
+    stream = await curl("-N", f"{devstack}/pipeline-executions/{execution_id}/stream", "-H", auth,
+                        "-H", "Accept: text/event-stream")  # fmt: skip
+    assert "event: execution-state" in stream and stream.rstrip().endswith('"status":"succeeded"}')
+    listing = json.loads(await curl(f"{devstack}/pipeline-executions?pipelineId=pl_document_summarizer&status=failed",
+                                    "-H", auth))  # fmt: skip
+    assert listing["total"] == 0
+    cancel = await curl("-w", "%{http_code}", "-X", "POST", f"{devstack}/pipeline-executions/{execution_id}/cancel",
+                        "-H", auth)  # fmt: skip
+    assert cancel.endswith("409")
+
+
+async def test_cancelling_a_running_execution_with_the_reference_curl(devstack: str) -> None:
+    auth = f"Authorization: Bearer {KEY}"
+    created = json.loads(await curl(
+        "-X", "POST", f"{devstack}/pipelines/pl_code_agent/trigger", "-H", auth,
+        "-d", '{"input": {"dataInputs": {"query": "cancel me"}}}',
+    ))  # fmt: skip
+    await asyncio.sleep(0.5)
+    cancelled = json.loads(await curl("-X", "POST", f"{devstack}/pipeline-executions/{created['executionId']}/cancel",
+                                      "-H", auth))  # fmt: skip
+    assert cancelled["status"] == "cancelled"
+
+
+async def test_the_reference_v1_python_loop_works_against_make_runs_stack(devstack: str) -> None:
+    body = '{"input": "C2 at 45.77.12.9 via T1071.001", "inputType": "text"}'
+    generated = json.loads(await curl(
+        "-X", "POST", f"{devstack}/v1/generate", "-H", f"Authorization: Bearer {KEY}",
+        "-H", "Content-Type: application/json", "-d", body,
+    ))  # fmt: skip
+    v1_polling.BASE_URL = devstack
+    output = await asyncio.to_thread(v1_polling.wait_for_result, generated["data"]["executionArn"], KEY)
+    assert output["ttps"] == ["T1071.001"] and output["rulesGenerated"] == 1
