@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from projections.state import ExecutionState, Status
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped on every change below: an older file is discarded and rebuilt from the log."""
 
 SCHEMA = """
@@ -35,8 +35,6 @@ CREATE TABLE IF NOT EXISTS executions (
     sequence     INTEGER NOT NULL,
     state_json   TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS executions_by_creator
-    ON executions (created_by, created_at);
 CREATE INDEX IF NOT EXISTS executions_by_tenant
     ON executions (tenant_id, created_at DESC, execution_id DESC);
 CREATE INDEX IF NOT EXISTS executions_by_pipeline
@@ -64,6 +62,12 @@ CREATE TABLE IF NOT EXISTS monthly_usage (
     month      TEXT NOT NULL,
     executions INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, month)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS minute_usage (
+    actor      TEXT NOT NULL,
+    minute     TEXT NOT NULL,
+    executions INTEGER NOT NULL,
+    PRIMARY KEY (actor, minute)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS example_sets (
     example_set_id TEXT PRIMARY KEY,
@@ -101,8 +105,8 @@ class IdempotentCreate:
 
 @dataclass(frozen=True)
 class Usage:
-    by_actor_since: int
-    oldest_since: datetime | None
+    actor_this_minute: int
+    actor_previous_minute: int
     tenant_this_month: int
 
 
@@ -187,6 +191,12 @@ class ReadModel:
             await db.executemany(
                 "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
                 [row for r in folded.history if (row := _idempotency_row(r.event)) is not None],
+            )
+            created = [r.event for r in folded.history if isinstance(r.event, ExecutionCreated)]
+            await db.executemany(
+                "INSERT INTO minute_usage VALUES (?, ?, 1) "
+                "ON CONFLICT (actor, minute) DO UPDATE SET executions = executions + 1",
+                [(event.data.created_by, usage_minute(event.time)) for event in created],
             )
             await db.executemany(
                 "INSERT INTO monthly_usage VALUES (?, ?, 1) "
@@ -290,19 +300,22 @@ class ReadModel:
             row = await cursor.fetchone()
         return IdempotentCreate(fingerprint=row[0], execution_id=row[1]) if row else None
 
-    async def usage(self, tenant_id: str, actor: str, since: datetime) -> Usage:
-        """Executions created by `actor` since `since`, and by the tenant in that month."""
+    async def usage(self, tenant_id: str, actor: str, now: datetime) -> Usage:
+        """Creations by `actor` in this minute and the one before, and by the tenant this month."""
+        minutes = (usage_minute(now), usage_minute(now - timedelta(minutes=1)))
         async with self._reader.execute(
-            "SELECT count(*), min(created_at) FROM executions WHERE created_by = ? AND created_at >= ?",
-            (actor, sortable_time(since)),
+            "SELECT minute, executions FROM minute_usage WHERE actor = ? AND minute IN (?, ?)", (actor, *minutes)
         ) as cursor:
-            recent, oldest = await cursor.fetchone() or (0, None)
+            by_minute = {minute: count for minute, count in await cursor.fetchall()}
         async with self._reader.execute(
-            "SELECT executions FROM monthly_usage WHERE tenant_id = ? AND month = ?", (tenant_id, usage_month(since))
+            "SELECT executions FROM monthly_usage WHERE tenant_id = ? AND month = ?", (tenant_id, usage_month(now))
         ) as cursor:
             row = await cursor.fetchone()
-        oldest_at = datetime.strptime(oldest, SORTABLE_FORMAT).replace(tzinfo=UTC) if oldest else None
-        return Usage(by_actor_since=recent, oldest_since=oldest_at, tenant_this_month=row[0] if row else 0)
+        return Usage(
+            actor_this_minute=by_minute.get(minutes[0], 0),
+            actor_previous_minute=by_minute.get(minutes[1], 0),
+            tenant_this_month=row[0] if row else 0,
+        )
 
     async def history(self, execution_id: str) -> list[ExecutionEvent]:
         async with self._reader.execute(
@@ -327,6 +340,10 @@ SORTABLE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 def sortable_time(moment: datetime) -> str:
     """UTC with fixed-width microseconds, so text order is time order."""
     return moment.astimezone(UTC).strftime(SORTABLE_FORMAT)
+
+
+def usage_minute(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 def usage_month(moment: datetime) -> str:
