@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from contracts.api import CreatePipelineRequest, PromoteRequest, TriggerRequest
 from contracts.events import (
@@ -36,6 +37,19 @@ class CommandContext:
     event_id: str
     correlation_id: str
     idempotency_key: str | None = None
+
+    def envelope(self, subject: str, sequence: int | None = None) -> dict[str, Any]:
+        """The envelope attributes of an event this command appends: one place for them all."""
+        return {
+            "id": self.event_id,
+            "source": SOURCE,
+            "subject": subject,
+            "time": self.now,
+            "sequence": sequence,
+            "tenantid": self.principal.tenant_id,
+            "actor": self.principal.actor,
+            "correlationid": self.correlation_id,
+        }
 
 
 def request_fingerprint(pipeline_id: str, request: TriggerRequest) -> str:
@@ -68,14 +82,7 @@ def decide_trigger(
     if problems:
         raise InvalidInput(problems)
     return ExecutionCreated(
-        id=ctx.event_id,
-        source=SOURCE,
-        subject=execution_id,
-        time=ctx.now,
-        sequence=1,
-        tenantid=ctx.principal.tenant_id,
-        actor=ctx.principal.actor,
-        correlationid=ctx.correlation_id,
+        **ctx.envelope(execution_id, sequence=1),
         data=CreatedData(
             execution_id=execution_id,
             pipeline=pipeline.snapshot(),
@@ -91,13 +98,7 @@ def decide_cancel(state: ExecutionState, ctx: CommandContext) -> ExecutionCancel
     if state.status.is_terminal:
         raise AlreadyTerminal(state)
     return ExecutionCancellationRequested(
-        id=ctx.event_id,
-        source=SOURCE,
-        subject=state.execution_id,
-        time=ctx.now,
-        tenantid=ctx.principal.tenant_id,
-        actor=ctx.principal.actor,
-        correlationid=ctx.correlation_id,
+        **ctx.envelope(state.execution_id),
         data=CancellationRequestedData(reason="requested by client"),
     )
 
@@ -110,13 +111,7 @@ def decide_promote(
         raise NotSucceeded(state)
     example_id, new_set_id = ids
     return ExecutionPromotedToExample(
-        id=ctx.event_id,
-        source=SOURCE,
-        subject=state.execution_id,
-        time=ctx.now,
-        tenantid=ctx.principal.tenant_id,
-        actor=ctx.principal.actor,
-        correlationid=ctx.correlation_id,
+        **ctx.envelope(state.execution_id),
         data=PromotedToExampleData(
             example_id=example_id,
             example_set_id=request.existing_example_set_id or new_set_id,
@@ -143,12 +138,6 @@ def decide_register_pipeline(
         configuration=request.configuration,
     )
     return PipelineRegistered(
-        id=ctx.event_id,
-        source=SOURCE,
-        subject=pipeline_id,
-        time=ctx.now,
-        tenantid=ctx.principal.tenant_id,
-        actor=ctx.principal.actor,
-        correlationid=ctx.correlation_id,
+        **ctx.envelope(pipeline_id),
         data=PipelineRegisteredData(tenant_id=ctx.principal.tenant_id, pipeline=pipeline),
     )
