@@ -128,15 +128,8 @@ def decide_register_pipeline(
     problems = schema_problems(request.inputs_schema)
     if problems:
         raise InvalidInput(problems)
-    pipeline = Pipeline(
-        pipeline_id=pipeline_id,
-        name=request.name,
-        description=request.description,
-        handler_type=request.handler_type,
-        inputs_schema=request.inputs_schema,
-        outputs_schema=request.outputs_schema,
-        configuration=request.configuration,
-    )
+    # The request's fields are the pipeline's, but for the id the gateway assigns.
+    pipeline = Pipeline(pipeline_id=pipeline_id, **request.model_dump())
     return PipelineRegistered(
         **ctx.envelope(pipeline_id),
         data=PipelineRegisteredData(tenant_id=ctx.principal.tenant_id, pipeline=pipeline),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from contracts.events import (
     CompletedData,
@@ -33,7 +34,7 @@ class EventContext:
     causation_id: str | None = None
 
 
-def _envelope(state: ExecutionState, ctx: EventContext) -> dict[str, object]:
+def _envelope(state: ExecutionState, ctx: EventContext) -> dict[str, Any]:
     return {
         "id": ctx.event_id,
         "source": SOURCE,
@@ -48,12 +49,12 @@ def _envelope(state: ExecutionState, ctx: EventContext) -> dict[str, object]:
 
 
 def start(state: ExecutionState, ctx: EventContext, handler_output: JsonObject | None) -> ExecutionStarted:
-    return ExecutionStarted(**_envelope(state, ctx), data=StartedData(handler_output=handler_output))  # type: ignore[arg-type]
+    return ExecutionStarted(**_envelope(state, ctx), data=StartedData(handler_output=handler_output))
 
 
 def progress(state: ExecutionState, ctx: EventContext, pct: int, message: str) -> ExecutionProgressed:
     return ExecutionProgressed(
-        **_envelope(state, ctx),  # type: ignore[arg-type]
+        **_envelope(state, ctx),
         data=ProgressedData(progress_pct=pct, progress_message=message),
     )
 
@@ -68,14 +69,14 @@ def succeed(
     data = CompletedData(
         outcome=Outcome.SUCCEEDED, output=output, output_citations=citations, handler_output=handler_output
     )
-    return ExecutionCompleted(**_envelope(state, ctx), data=data)  # type: ignore[arg-type]
+    return ExecutionCompleted(**_envelope(state, ctx), data=data)
 
 
 def fail(state: ExecutionState, ctx: EventContext, error_message: str) -> ExecutionCompleted:
     data = CompletedData(outcome=Outcome.FAILED, error_message=error_message)
-    return ExecutionCompleted(**_envelope(state, ctx), data=data)  # type: ignore[arg-type]
+    return ExecutionCompleted(**_envelope(state, ctx), data=data)
 
 
 def cancel(state: ExecutionState, ctx: EventContext) -> ExecutionCompleted:
     data = CompletedData(outcome=Outcome.CANCELLED)
-    return ExecutionCompleted(**_envelope(state, ctx), data=data)  # type: ignore[arg-type]
+    return ExecutionCompleted(**_envelope(state, ctx), data=data)
