@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from contracts.envelope import Frozen
-from contracts.events import ExecutionInput, JsonObject, NewExampleSet
+from contracts.events import Citation, ExecutionInput, JsonObject, NewExampleSet
 
 
 class TriggerRequest(Frozen):
@@ -55,3 +55,9 @@ class CreatePipelineRequest(Frozen):
     inputs_schema: JsonObject = Field(default_factory=_empty_schema)
     outputs_schema: JsonObject = Field(default_factory=_empty_schema)
     configuration: JsonObject = Field(default_factory=dict)
+
+
+class ResolveCitationsRequest(Frozen):
+    """`POST /citations/resolve`: `pdf_character_range` citations, as found in `outputCitations`."""
+
+    citations: list[Citation] = Field(min_length=1, max_length=100)

@@ -10,14 +10,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from contracts.envelope import Envelope
 from contracts.events import EVENT_ADAPTER, WIRE_TYPES
+from contracts.files import FileExtracted
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
 def rendered_schemas() -> dict[str, str]:
-    """File name -> file text, for every event type and for the union of them all."""
-    files = {f"{wire}.json": _render(cls.model_json_schema(by_alias=True)) for wire, cls in WIRE_TYPES.items()}
+    """File name -> file text, for every event type and for the union of the execution events."""
+    published: dict[str, type[Envelope]] = {**WIRE_TYPES, FileExtracted.model_fields["type"].default: FileExtracted}
+    files = {f"{wire}.json": _render(cls.model_json_schema(by_alias=True)) for wire, cls in published.items()}
     files["execution-event.json"] = _render(EVENT_ADAPTER.json_schema(by_alias=True))
     return files
 

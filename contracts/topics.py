@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from contracts.files import TOPIC_MAX_MESSAGE_BYTES
 from contracts.tokens import TOKENS_RETENTION_MS
 
 UNLIMITED = "-1"
@@ -18,12 +19,15 @@ class TopicSpec:
 
 
 def event_topics(events_topic: str, partitions: int, replication_factor: int = 1) -> list[TopicSpec]:
-    """The event log (kept forever: it is the audit trail), its dead-letter topic, and the
-    tenancy topic (one partition: tenants and keys are few, and their order is global)."""
+    """The event log (kept forever: it is the audit trail), its dead-letter topic, the
+    tenancy topic (one partition: tenants and keys are few, and their order is global),
+    streamed tokens (kept a while) and extracted files (kept forever, larger records)."""
+    large_records = str(TOPIC_MAX_MESSAGE_BYTES)
     forever = {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED, "cleanup.policy": "delete"}
     return [
         TopicSpec(events_topic, partitions, replication_factor, forever),
         TopicSpec(f"{events_topic}.dlq", 1, replication_factor, forever),
         TopicSpec(f"{events_topic}.tenancy", 1, replication_factor, forever),
         TopicSpec(f"{events_topic}.tokens", partitions, replication_factor, {"retention.ms": TOKENS_RETENTION_MS}),
+        TopicSpec(f"{events_topic}.files", 1, replication_factor, {**forever, "max.message.bytes": large_records}),
     ]

@@ -10,7 +10,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 log = logging.getLogger(__name__)
 
 
-def make_reader(bootstrap_servers: str, client_id: str) -> AIOKafkaConsumer:
+def make_reader(
+    bootstrap_servers: str, client_id: str, max_partition_fetch_bytes: int = 4 * 1024 * 1024
+) -> AIOKafkaConsumer:
     """A group-less consumer for processes that keep their own position."""
     return AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
@@ -20,7 +22,7 @@ def make_reader(bootstrap_servers: str, client_id: str) -> AIOKafkaConsumer:
         isolation_level="read_committed",
         auto_offset_reset="earliest",
         fetch_max_wait_ms=50,
-        max_partition_fetch_bytes=4 * 1024 * 1024,
+        max_partition_fetch_bytes=max_partition_fetch_bytes,
     )
 
 

@@ -17,6 +17,7 @@ import aiosqlite
 
 from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent, ExecutionPromotedToExample
 from projections.batch import FoldedBatch
+from projections.sqlite_files import connect, open_versioned
 from projections.state import ExecutionState, Status
 
 log = logging.getLogger(__name__)
@@ -125,19 +126,8 @@ class ReadModel:
 
     @classmethod
     async def open(cls, path: Path) -> ReadModel:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(path)
-        if await _schema_version(writer) not in (0, SCHEMA_VERSION):
-            # A read model is disposable: rebuild it from offset 0 rather than migrate.
-            log.warning("read model %s has an older schema; rebuilding it from the log", path)
-            await writer.close()
-            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-                stale.unlink(missing_ok=True)
-            writer = await _connect(path)
-        await writer.executescript(SCHEMA)
-        await writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        await writer.commit()
-        reader = await _connect(path)
+        writer = await open_versioned(path, SCHEMA, SCHEMA_VERSION)
+        reader = await connect(path)
         return cls(writer, reader)
 
     async def close(self) -> None:
@@ -325,15 +315,6 @@ class ReadModel:
         return [EVENT_ADAPTER.validate_json(row[0]) for row in rows]
 
 
-async def _connect(path: Path) -> aiosqlite.Connection:
-    # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, one per batch.
-    db = await aiosqlite.connect(path, isolation_level=None)
-    await db.execute("PRAGMA journal_mode=WAL")
-    await db.execute("PRAGMA synchronous=NORMAL")
-    await db.execute("PRAGMA busy_timeout=5000")
-    return db
-
-
 SORTABLE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -348,17 +329,6 @@ def usage_minute(moment: datetime) -> str:
 
 def usage_month(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m")
-
-
-async def _schema_version(db: aiosqlite.Connection) -> int:
-    async with db.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    version = int(row[0]) if row else 0
-    if version == 0:
-        async with db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'executions'") as cursor:
-            found = await cursor.fetchone()
-        return 1 if found and found[0] else 0  # files from before versioning
-    return version
 
 
 def _idempotency_row(event: ExecutionEvent) -> tuple[str, str, str, str] | None:

@@ -13,6 +13,7 @@ from aiokafka.structs import RecordMetadata
 
 from contracts.codec import Record, encode
 from contracts.envelope import Envelope
+from contracts.files import TOPIC_MAX_MESSAGE_BYTES
 from contracts.topics import TopicSpec, event_topics
 from services.kafka_settings import KafkaSettings
 
@@ -51,6 +52,7 @@ def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
         enable_idempotence=True,
         linger_ms=5,
         max_batch_size=256 * 1024,
+        max_request_size=TOPIC_MAX_MESSAGE_BYTES,  # an extracted file is one large record
         request_timeout_ms=int(settings.send_timeout_s * 1000),
     )
 

@@ -27,6 +27,10 @@ class KafkaSettings:
         return f"{self.events_topic}.tokens"
 
     @property
+    def files_topic(self) -> str:
+        return f"{self.events_topic}.files"
+
+    @property
     def tenancy_topic(self) -> str:
         return f"{self.events_topic}.tenancy"
 

@@ -8,12 +8,16 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from contracts.files import TOPIC_MAX_MESSAGE_BYTES
 from projections.channels import ChannelFollower
 from projections.directory_follower import DirectoryFollower
+from projections.file_store import FileStore
+from projections.files_follower import FilesFollower
 from projections.kafka_client import make_reader, stop_within
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
+from services.files.extractor import Extractor
 from services.gateway import (
     health,
     keys,
@@ -22,6 +26,7 @@ from services.gateway import (
     routes_channels,
     routes_examples,
     routes_executions,
+    routes_files,
     routes_pipelines,
     routes_v1,
 )
@@ -48,7 +53,8 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     app[keys.CATALOG] = catalog or demo_catalog()
     app[keys.STREAMS] = weakref.WeakSet()
     app[keys.KEY_LOCKS] = KeyLocks()
-    app.cleanup_ctx.extend([_read_model, _publisher, _directory, _channels, _projection])
+    app[keys.EXTRACTOR] = Extractor(settings.extraction)
+    app.cleanup_ctx.extend([_read_model, _publisher, _directory, _files, _channels, _projection])
     app.on_shutdown.append(_close_streams)
     health.setup(app)
     routes_pipelines.setup(app)
@@ -56,6 +62,7 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     routes_v1.setup(app)
     routes_examples.setup(app)
     routes_channels.setup(app)
+    routes_files.setup(app)
     openapi.setup(app)
     routes_admin.setup(app)
     return app
@@ -76,6 +83,7 @@ async def _publisher(app: web.Application) -> AsyncIterator[None]:
     send, timeout_s = producer_send(producer), settings.kafka.send_timeout_s
     app[keys.PUBLISHER] = EventPublisher(send, settings.kafka.events_topic, timeout_s)
     app[keys.TENANCY_PUBLISHER] = EventPublisher(send, settings.kafka.tenancy_topic, timeout_s)
+    app[keys.FILES_PUBLISHER] = EventPublisher(send, settings.kafka.files_topic, timeout_s)
     yield
     await stop_within(producer)
 
@@ -90,6 +98,21 @@ async def _directory(app: web.Application) -> AsyncIterator[None]:
     await follower.start()
     yield
     await follower.stop()
+
+
+async def _files(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    store = await FileStore.open(settings.files_db_path)
+    follower = FilesFollower(
+        lambda: make_reader(settings.kafka.bootstrap_servers, f"{settings.instance_id}-files", TOPIC_MAX_MESSAGE_BYTES),
+        settings.kafka.files_topic,
+        store,
+    )
+    app[keys.FILES] = follower
+    await follower.start()
+    yield
+    await follower.stop()
+    await store.close()
 
 
 async def _channels(app: web.Application) -> AsyncIterator[None]:

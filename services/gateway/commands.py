@@ -21,9 +21,11 @@ from contracts.events import (
     ExecutionPromotedToExample,
     PromotedToExampleData,
 )
+from contracts.files import FileExtracted, FileExtractedData, MediaType
 from contracts.pipelines import Pipeline
 from contracts.tenancy import PipelineRegistered, PipelineRegisteredData
 from projections.state import ExecutionState, Status
+from services.files.extraction import Extraction
 from services.gateway.auth import Principal
 from services.gateway.input_validation import Problem, input_problems, schema_problems
 
@@ -133,4 +135,30 @@ def decide_register_pipeline(
     return PipelineRegistered(
         **ctx.envelope(pipeline_id),
         data=PipelineRegisteredData(tenant_id=ctx.principal.tenant_id, pipeline=pipeline),
+    )
+
+
+@dataclass(frozen=True)
+class Upload:
+    file_name: str
+    media_type: MediaType
+    content: bytes
+
+
+def decide_upload(upload: Upload, extraction: Extraction, ids: tuple[str, str], ctx: CommandContext) -> FileExtracted:
+    """`ids`: the new file's id and its extraction's id."""
+    file_id, extraction_id = ids
+    return FileExtracted(
+        **ctx.envelope(file_id),
+        data=FileExtractedData(
+            file_id=file_id,
+            extraction_id=extraction_id,
+            file_name=upload.file_name,
+            media_type=upload.media_type,
+            size_bytes=len(upload.content),
+            sha256=hashlib.sha256(upload.content).hexdigest(),
+            page_starts=extraction.page_starts,
+            text=extraction.text,
+            created_by=ctx.principal.actor,
+        ),
     )

@@ -8,9 +8,11 @@ from aiohttp import web
 
 from projections.channels import ChannelFollower
 from projections.directory_follower import DirectoryFollower
+from projections.files_follower import FilesFollower
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
+from services.files.extractor import Extractor
 from services.gateway.catalog import Catalog
 from services.gateway.key_locks import KeyLocks
 from services.gateway.limits import LimitGuard
@@ -29,3 +31,6 @@ CHANNELS = web.AppKey("channels", ChannelFollower)
 LIMITS = web.AppKey("limits", LimitGuard)
 KEY_LOCKS = web.AppKey("key_locks", KeyLocks)
 STREAMS = web.AppKey("streams", weakref.WeakSet[web.StreamResponse])
+FILES = web.AppKey("files", FilesFollower)
+FILES_PUBLISHER = web.AppKey("files_publisher", EventPublisher)
+EXTRACTOR = web.AppKey("extractor", Extractor)

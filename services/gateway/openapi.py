@@ -9,7 +9,14 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from contracts.api import CreatePipelineRequest, ErrorBody, GenerateRequest, PromoteRequest, TriggerRequest
+from contracts.api import (
+    CreatePipelineRequest,
+    ErrorBody,
+    GenerateRequest,
+    PromoteRequest,
+    ResolveCitationsRequest,
+    TriggerRequest,
+)
 from contracts.pipelines import Pipeline
 from projections.state import INTERNAL_FIELDS, ExecutionState, Status
 from services.gateway.routes_admin import CreateTenantRequest
@@ -34,6 +41,7 @@ def _schemas() -> dict[str, Any]:
         (CreateTenantRequest, "validation"),
         (PromoteRequest, "validation"),
         (CreatePipelineRequest, "validation"),
+        (ResolveCitationsRequest, "validation"),
     ]
     _, defs = models_json_schema(models, by_alias=True, ref_template=REF)
     schemas: dict[str, Any] = defs["$defs"]
@@ -80,7 +88,8 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 def _errors(*statuses: int) -> dict[str, Any]:
     described = {400: "Bad request", 401: "Missing or invalid API key", 404: "Not found (or another tenant's)",
-                 409: "Already terminal", 413: "Request body too large", 422: "Invalid input",
+                 409: "Already terminal", 413: "Request body too large", 415: "Not multipart/form-data",
+                 422: "Invalid input",
                  429: "Rate limit or monthly quota", 503: "Event log unavailable or gateway catching up"}  # fmt: skip
     return {str(s): _json(_ref("ErrorBody"), described[s]) for s in (401, *statuses)}
 
@@ -164,6 +173,7 @@ def _paths() -> dict[str, Any]:
             "responses": {"200": _json(_object(data={"type": "array", "items": _ref("V1Summary")}), "History"),
                           **_errors(400)}}},
         **_example_paths(),
+        **_file_paths(),
         **_admin_paths(),
     }  # fmt: skip
 
@@ -188,6 +198,32 @@ def _example_paths() -> dict[str, Any]:
             "parameters": [_path_param("exampleSetId")],
             "responses": {"200": _json({**example_set, "properties": {**example_set["properties"], "examples": {
                 "type": "array", "items": example}}}, "The set"), **_errors(404)}}},
+    }  # fmt: skip
+
+
+def _file_paths() -> dict[str, Any]:
+    file = _object(fileId={"type": "string"}, extractionId={"type": "string"}, fileName={"type": "string"},
+                   mediaType={"enum": ["application/pdf", "text/plain"]}, sizeBytes={"type": "integer"},
+                   sha256={"type": "string"}, pageCount={"type": "integer"}, characterCount={"type": "integer"},
+                   createdAt={"type": "string"}, createdBy={"type": "string"})  # fmt: skip
+    resolved = {"allOf": [_ref("Citation"), _object(
+        fileId={"type": "string"}, fileName={"type": "string"}, pageNumber={"type": "integer"},
+        endPageNumber={"type": "integer"}, citedText={"type": "string"})]}  # fmt: skip
+    upload = {"type": "object", "required": ["file"],
+              "properties": {"file": {"type": "string", "format": "binary",
+                                      "description": "A PDF or UTF-8 plain text file"}}}  # fmt: skip
+    return {
+        "/files": {"post": {
+            "summary": "Upload a PDF or text file; its text is extracted at once. Name it in a trigger's input.files",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
+            "responses": {"201": _json(file, "Uploaded and extracted"), **_errors(400, 413, 415, 422, 503)}}},
+        "/files/{fileId}": {"get": {"summary": "An uploaded file's details (not its text)",
+            "parameters": [_path_param("fileId")], "responses": {"200": _json(file, "The file"), **_errors(404)}}},
+        "/citations/resolve": {"post": {
+            "summary": "Resolve pdf_character_range citations into file name, page number and cited text",
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("ResolveCitationsRequest")}}},
+            "responses": {"200": _json(_object(data={"type": "array", "items": resolved}), "Resolved, in order"),
+                          **_errors(400, 404, 413, 422)}}},
     }  # fmt: skip
 
 

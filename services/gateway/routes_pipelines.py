@@ -14,6 +14,7 @@ from services.gateway.auth import principal_of
 from services.gateway.commands import InvalidInput, decide_register_pipeline
 from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
+from services.gateway.file_refs import with_resolved_files
 from services.gateway.requests import read_body
 
 
@@ -57,7 +58,8 @@ async def create_pipeline(request: web.Request) -> web.Response:
 
 async def trigger(request: web.Request) -> web.Response:
     pipeline = visible_pipeline(request)
-    creation = await create_execution(request, pipeline, await read_body(request, TriggerRequest))
+    body = await with_resolved_files(request, await read_body(request, TriggerRequest))
+    creation = await create_execution(request, pipeline, body)
     headers = {"Idempotent-Replayed": "true"} if creation.replayed else None
     return web.json_response(creation.state.to_api(), status=200 if creation.replayed else 201, headers=headers)
 

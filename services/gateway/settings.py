@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.files.extractor import ExtractionLimits
 from services.gateway.limits import Limits
 from services.kafka_settings import KafkaSettings
 
@@ -29,10 +30,16 @@ class GatewaySettings:
     limits: Limits = field(default_factory=Limits)
     admin_api_key: str | None = None
     """Enables the admin API (tenants and keys) for whoever presents it."""
+    max_file_bytes: int = 10 * 1024 * 1024
+    extraction: ExtractionLimits = field(default_factory=ExtractionLimits)
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / f"{self.instance_id}.sqlite3"
+
+    @property
+    def files_db_path(self) -> Path:
+        return self.data_dir / f"{self.instance_id}.files.sqlite3"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> GatewaySettings:
@@ -47,6 +54,7 @@ class GatewaySettings:
             ping_interval_s=float(env.get("SSE_PING_INTERVAL_S", "15")),
             stream_max_s=float(env.get("SSE_MAX_CONNECTION_S", "300")),
             admin_api_key=env.get("ADMIN_API_KEY") or None,
+            max_file_bytes=int(env.get("MAX_FILE_BYTES", str(10 * 1024 * 1024))),
             limits=Limits(
                 per_key_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "600")),
                 monthly_executions=int(env.get("MONTHLY_EXECUTION_QUOTA", "100000")),

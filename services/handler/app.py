@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -21,8 +23,12 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
-from projections.kafka_client import stop_within
+from contracts.files import TOPIC_MAX_MESSAGE_BYTES
+from projections.file_store import FileStore
+from projections.files_follower import FilesFollower
+from projections.kafka_client import make_reader, stop_within
 from services.handler.dead_letters import DeadLetters
+from services.handler.file_source import FollowedFiles
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
@@ -44,6 +50,8 @@ class HandlerRuntime:
         self.subscriber: Any = None
         self._producer: AIOKafkaProducer | None = None
         self._worker: Worker | None = None
+        self._files: FilesFollower | None = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._last_commit = 0.0
 
     @property
@@ -62,13 +70,29 @@ class HandlerRuntime:
         self._producer = make_producer(kafka, client_id=self.settings.instance_id)
         await self._producer.start()
         send = producer_send(self._producer)
+        self._files = await self._follow_files()
         self._worker = Worker(
             EventPublisher(send, kafka.events_topic, kafka.send_timeout_s),
             DeadLetters(send, kafka.dlq_topic, kafka.send_timeout_s),
             self.plugins,
             self.settings,
             tokens=TokenPublisher(send, kafka.tokens_topic, kafka.send_timeout_s),
+            files=FollowedFiles(self._files),
         )
+
+    async def _follow_files(self) -> FilesFollower:
+        path = self.settings.files_db_path
+        if path is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="handler-files-")
+            path = Path(self._scratch.name) / "files.sqlite3"
+        kafka = self.settings.kafka
+        follower = FilesFollower(
+            lambda: make_reader(kafka.bootstrap_servers, f"{self.settings.instance_id}-files", TOPIC_MAX_MESSAGE_BYTES),
+            kafka.files_topic,
+            await FileStore.open(path),
+        )
+        await follower.start()
+        return follower
 
     async def stop_runs(self) -> None:
         if self._worker is not None:
@@ -77,6 +101,11 @@ class HandlerRuntime:
     async def close(self) -> None:
         if self._producer is not None:
             await stop_within(self._producer)
+        if self._files is not None:
+            await self._files.stop()
+            await self._files.store.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
     async def on_records(self, records: tuple[ConsumerRecord, ...]) -> None:
         await self.worker.handle(list(records))

@@ -6,6 +6,7 @@ import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.handler.plugins.summarize.llm_client import LlmSettings
 from services.kafka_settings import KafkaSettings
@@ -26,6 +27,8 @@ class HandlerSettings:
     llm: LlmSettings | None = None
     progress_interval_s: float = 0.1
     """At most one Progressed event per execution in this interval; reports in between are dropped."""
+    files_db_path: Path | None = None
+    """Where the handler keeps uploaded files' text; None: a temporary file, refilled at each start."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> HandlerSettings:
@@ -38,4 +41,5 @@ class HandlerSettings:
             llm=LlmSettings(env["LLM_BASE_URL"], env.get("LLM_MODEL", "gpt-4o-mini"), env.get("LLM_API_KEY"))
             if env.get("LLM_BASE_URL")
             else None,
+            files_db_path=Path(env["DATA_DIR"]) / "handler.files.sqlite3" if env.get("DATA_DIR") else None,
         )

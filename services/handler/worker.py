@@ -27,7 +27,7 @@ from contracts.events import (
 from projections.state import InvalidTransition, Status, evolve, is_duplicate
 from services.handler import lifecycle
 from services.handler.dead_letters import DeadLetters
-from services.handler.plugins.base import PipelineContext, PipelineError, Plugin, Progress
+from services.handler.plugins.base import FileSource, PipelineContext, PipelineError, Plugin, Progress
 from services.handler.settings import HandlerSettings
 from services.handler.token_sink import TokenPublisher
 from services.handler.tracking import PartitionProgress, Tracked
@@ -54,6 +54,7 @@ class Worker:
         settings: HandlerSettings,
         clock: Clock = utc_now,
         tokens: TokenPublisher | None = None,
+        files: FileSource | None = None,
     ) -> None:
         self._publisher = publisher
         self._dead_letters = dead_letters
@@ -61,6 +62,7 @@ class Worker:
         self._settings = settings
         self._clock = clock
         self._tokens = tokens
+        self._files = files
         self._actor = f"handler/{settings.instance_id}"
         self.partitions: dict[int, PartitionProgress] = {}
         self._pending: dict[int, asyncio.Event] = {}
@@ -213,6 +215,7 @@ class Worker:
             self._settings.step_delay_s,
             self._settings.llm,
             self._tokens.sink_for(tracked.state) if self._tokens else None,
+            self._files,
         )
         try:
             async with asyncio.timeout(remaining_s) as deadline:

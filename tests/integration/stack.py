@@ -59,6 +59,18 @@ class Stack:
             assert resp.status == 201, await resp.text()
             return await resp.json()
 
+    async def upload(
+        self, name: str, content: bytes, content_type: str = "text/plain", key: str = API_KEY
+    ) -> tuple[int, dict[str, Any]]:
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=name, content_type=content_type)
+        async with self.http.post(f"{self.base_url}/files", data=form, headers=self.headers(key)) as resp:
+            return resp.status, await resp.json()
+
+    async def post(self, path: str, body: Any, key: str = API_KEY) -> tuple[int, dict[str, Any]]:
+        async with self.http.post(self.base_url + path, json=body, headers=self.headers(key)) as resp:
+            return resp.status, await resp.json()
+
     async def get(self, execution_id: str, key: str = API_KEY) -> tuple[int, dict[str, Any]]:
         async with self.http.get(
             f"{self.base_url}/pipeline-executions/{execution_id}", headers=self.headers(key)

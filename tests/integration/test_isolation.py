@@ -26,6 +26,9 @@ async def test_every_id_route_hides_another_tenants_resources(stack: Stack) -> N
         f"{stack.base_url}/v1/generate", json={"input": "45.77.12.9 T1071"}, headers=stack.headers()
     ) as resp:
         arn = (await resp.json())["data"]["executionArn"]
+    _, uploaded = await stack.upload("private.txt", b"Private. Numbers grew.")
+    citation = {"type": "pdf_character_range", "pdfFileExtractionId": uploaded["extractionId"], "charStart": 0,
+                "charEnd": 8}  # fmt: skip
 
     routes = [
         ("GET", f"/pipeline-executions/{execution_id}", None),
@@ -37,6 +40,8 @@ async def test_every_id_route_hides_another_tenants_resources(stack: Stack) -> N
         ("GET", f"/pipelines/{pipeline_id}", None),
         ("POST", f"/pipelines/{pipeline_id}/trigger", {}),
         ("GET", f"/v1/status/{arn}", None),
+        ("GET", f"/files/{uploaded['fileId']}", None),
+        ("POST", "/citations/resolve", {"citations": [citation]}),
     ]
 
     async def as_other(method: str, path: str, body: dict | None) -> tuple[str, int, str]:
@@ -47,7 +52,7 @@ async def test_every_id_route_hides_another_tenants_resources(stack: Stack) -> N
     for path, status, text in await asyncio.gather(*(as_other(*route) for route in routes)):
         assert status == 404, (path, status, text)
         assert json.loads(text)["error"] == "NotFound", path
-        assert "Private" not in text and "Numbers" not in text, "nothing of the execution leaks"
+        assert "Private" not in text and "Numbers" not in text, "nothing of the execution or file leaks"
     lists = ["/pipeline-executions", "/example-sets", "/v1/executions"]
     for path in lists:
         async with stack.http.get(stack.base_url + path, headers=stack.headers(OTHER_KEY)) as resp:

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -112,3 +113,34 @@ async def test_the_reference_v1_python_loop_works_against_make_runs_stack(devsta
     v1_polling.BASE_URL = devstack
     output = await asyncio.to_thread(v1_polling.wait_for_result, generated["data"]["executionArn"], KEY)
     assert output["ttps"] == ["T1071.001"] and output["rulesGenerated"] == 1
+
+
+def readme_block(heading: str) -> str:
+    """The first sh block under `heading` in the README, as written there."""
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    section = text.split(f"\n{heading}\n", 1)[1]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def json_documents(text: str) -> list[Any]:
+    """JSON values written one after another (curl adds no newline between them)."""
+    decoder, found, at = json.JSONDecoder(), [], 0
+    while text[at:].strip():
+        at += len(text[at:]) - len(text[at:].lstrip())
+        value, at = decoder.raw_decode(text, at)
+        found.append(value)
+    return found
+
+
+async def test_the_readmes_files_and_citations_block_runs_as_written(devstack: str) -> None:
+    bash = await asyncio.create_subprocess_exec(
+        shutil.which("bash") or "bash", "-euo", "pipefail", "-c", readme_block("### Files and citations"),
+        env={**os.environ, "B": devstack, "KEY": KEY}, cwd=Path(__file__).parents[2], stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await bash.communicate()
+    assert bash.returncode == 0, out
+    uploaded, resolution = json_documents(out.decode())  # what the two commands that print wrote
+    resolved = resolution["data"]
+    assert (uploaded["fileName"], uploaded["pageCount"]) == ("q4-report.pdf", 3)
+    sales = [r for r in resolved if r["citedText"] == "Q4 sales revenue grew 15 percent year over year."]
+    assert [(r["fileName"], r["pageNumber"]) for r in sales] == [("q4-report.pdf", 2)], resolved

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from contracts.events import JsonObject, OutputCitation
+from contracts.files import FileExtractedData
 from projections.state import ExecutionState
 from services.handler.plugins.summarize.llm_client import LlmSettings
 
@@ -17,6 +18,10 @@ class PipelineError(Exception):
 
 class Progress(Protocol):
     async def __call__(self, pct: int, message: str) -> None: ...
+
+
+class FileSource(Protocol):
+    async def extraction(self, tenant_id: str, extraction_id: str) -> FileExtractedData | None: ...
 
 
 class TokenSink(Protocol):
@@ -33,6 +38,8 @@ class PipelineContext:
     """An OpenAI-compatible chat API to use; None: the local, deterministic backend."""
     tokens: TokenSink | None = None
     """Where a streaming handler sends its tokens; None unless the execution has a channel."""
+    files: FileSource | None = None
+    """Uploaded files' extracted text, by extraction id."""
 
 
 @dataclass(frozen=True)

@@ -88,14 +88,21 @@ def sentences(text: str) -> list[KeyPoint]:
     return found
 
 
-def summarize(text: str, max_points: int = 3) -> Summary:
+def summarize(text: str, max_points: int = 3, focus: str | None = None) -> Summary:
+    """`focus`: a question; sentences sharing its words rank higher."""
     candidates = sentences(text) or [KeyPoint(text.strip(), text.index(text.strip()), len(text.rstrip()))]
-    frequency = Counter(w.lower() for w in WORD.findall(text) if w.lower() not in STOPWORDS)
+    frequency = Counter(content_words(text))
+    wanted = set(content_words(focus or ""))
 
     def score(point: KeyPoint) -> float:
-        words = [w.lower() for w in WORD.findall(point.text) if w.lower() not in STOPWORDS]
-        return sum(frequency[w] for w in words) / (len(words) or 1)
+        words = content_words(point.text)
+        representative = sum(frequency[w] for w in words) / (len(words) or 1)
+        return representative * (1 + len(wanted.intersection(words)))
 
     ranked = sorted(range(len(candidates)), key=lambda i: (-score(candidates[i]), i))[:max_points]
     points = [candidates[i] for i in sorted(ranked)]
     return Summary(summary=" ".join(p.text for p in points[:2]), key_points=points)
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in (match.lower() for match in WORD.findall(text)) if w not in STOPWORDS]

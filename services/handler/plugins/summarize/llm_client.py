@@ -32,9 +32,11 @@ class LlmFailed(Exception):
     pass
 
 
-async def summarize_with_llm(text: str, settings: LlmSettings) -> Summary:
+async def summarize_with_llm(text: str, settings: LlmSettings, focus: str | None = None) -> Summary:
+    """`focus`: a question the summary should answer; quotes are still looked up in `text` only."""
+    content = text if focus is None else f"Question: {focus}\n\nDocuments:\n{text}"
     body = {"model": settings.model, "messages": [{"role": "system", "content": PROMPT},
-                                                  {"role": "user", "content": text}]}  # fmt: skip
+                                                  {"role": "user", "content": content}]}  # fmt: skip
     headers = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else {}
     url = settings.base_url.rstrip("/") + "/chat/completions"
     try:

@@ -1,0 +1,90 @@
+"""Files: upload (text extracted at once), read back, and resolve citations into them."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+from aiohttp import web
+
+from contracts.api import ResolveCitationsRequest
+from contracts.codec import encode
+from contracts.files import MAX_EVENT_BYTES
+from projections.file_store import StoredFile
+from services.files.extraction import ExtractionFailed
+from services.gateway import keys
+from services.gateway.appending import command_context
+from services.gateway.commands import decide_upload
+from services.gateway.errors import ApiError
+from services.gateway.file_lookup import find_extraction, find_file
+from services.gateway.requests import read_body
+from services.gateway.uploads import read_upload
+from services.kafka_io import PublishFailed
+
+
+async def upload_file(request: web.Request) -> web.Response:
+    app = request.app
+    upload = await read_upload(request, app[keys.SETTINGS].max_file_bytes)
+    try:
+        extraction = await app[keys.EXTRACTOR].extract(upload.content, upload.media_type)
+    except ExtractionFailed as error:
+        raise ApiError(422, "UnreadableFile", str(error)) from error
+    ids = (f"file_{secrets.token_urlsafe(12)}", f"extr_{secrets.token_urlsafe(12)}")
+    event = decide_upload(upload, extraction, ids, command_context(request))
+    size = len(encode(event).value)
+    if size > MAX_EVENT_BYTES:
+        raise ApiError(
+            413,
+            "FileTooLarge",
+            f"The file's extracted text takes {size} bytes; the limit is {MAX_EVENT_BYTES}. Split the document.",
+        )
+    try:
+        metadata = await app[keys.FILES_PUBLISHER].publish(event)
+    except PublishFailed as error:
+        raise ApiError(503, "BrokerUnavailable", "The event log is unavailable; retry shortly.") from error
+    with contextlib.suppress(TimeoutError):  # recorded; this replica's store is just behind
+        await app[keys.FILES].wait_for(metadata.offset, app[keys.SETTINGS].read_your_writes_timeout_s)
+    stored = StoredFile(event.tenantid, event.time, event.data)
+    return web.json_response(stored.to_api(), status=201)
+
+
+async def get_file(request: web.Request) -> web.Response:
+    stored = await find_file(request, request.match_info["file_id"])
+    if stored is None:
+        raise ApiError(404, "NotFound", "No file with this id.")
+    return web.json_response(stored.to_api())
+
+
+async def resolve_citations(request: web.Request) -> web.Response:
+    body = await read_body(request, ResolveCitationsRequest)
+    resolved = []
+    for index, citation in enumerate(body.citations):
+        where = f"citations.{index}"
+        stored = await find_extraction(request, citation.pdf_file_extraction_id)
+        if stored is None:
+            raise ApiError(404, "NotFound", f"{where}: no file extraction with id {citation.pdf_file_extraction_id!r}.")
+        data = stored.data
+        if not citation.char_start <= citation.char_end <= len(data.text):
+            raise ApiError(
+                422,
+                "InputValidationFailed",
+                f"{where}: the range must satisfy 0 <= charStart <= charEnd <= {len(data.text)} "
+                f"(the extraction's length).",
+            )
+        resolved.append(
+            {
+                **citation.model_dump(mode="json", by_alias=True),
+                "fileId": data.file_id,
+                "fileName": data.file_name,
+                "pageNumber": data.page_number(citation.char_start),
+                "endPageNumber": data.page_number(max(citation.char_start, citation.char_end - 1)),
+                "citedText": data.text[citation.char_start : citation.char_end],
+            }
+        )
+    return web.json_response({"data": resolved})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post("/files", upload_file)
+    app.router.add_get("/files/{file_id}", get_file)
+    app.router.add_post("/citations/resolve", resolve_citations)
