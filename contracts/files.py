@@ -33,6 +33,10 @@ class FileExtractedData(Frozen):
     )
     text: str
     created_by: str
+    idempotency_key: str | None = Field(default=None, description="The client's Idempotency-Key, if it sent one.")
+    request_fingerprint: str | None = Field(
+        default=None, description="sha256 of the file name and content, to tell a retry from a misuse."
+    )
 
     def page_number(self, char_offset: int) -> int:
         """The 1-based page that holds `char_offset` of the text."""

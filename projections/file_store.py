@@ -25,6 +25,13 @@ CREATE TABLE IF NOT EXISTS files (
     created_at    TEXT NOT NULL,
     data_json     TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    tenant_id       TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    file_id         TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, idempotency_key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS position (
     topic       TEXT PRIMARY KEY,
     next_offset INTEGER NOT NULL
@@ -89,11 +96,29 @@ class FileStore:
                     for e in events
                 ],
             )
+            # The first file uploaded with a key keeps it.
+            await db.executemany(
+                "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
+                [
+                    (e.tenantid, e.data.idempotency_key, e.data.request_fingerprint or "", e.data.file_id)
+                    for e in events
+                    if e.data.idempotency_key is not None
+                ],
+            )
             await db.execute("INSERT OR REPLACE INTO position VALUES (?, ?)", (topic, next_offset))
         except BaseException:
             await db.rollback()
             raise
         await db.commit()
+
+    async def find_idempotent(self, tenant_id: str, key: str) -> tuple[str, str] | None:
+        """The fingerprint and file id of the tenant's first upload with this Idempotency-Key."""
+        async with self._reader.execute(
+            "SELECT fingerprint, file_id FROM idempotency_keys WHERE tenant_id = ? AND idempotency_key = ?",
+            (tenant_id, key),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (row[0], row[1]) if row else None
 
     async def by_file_id(self, tenant_id: str, file_id: str) -> StoredFile | None:
         return await self._one("file_id", tenant_id, file_id)

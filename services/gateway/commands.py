@@ -145,9 +145,16 @@ class Upload:
     content: bytes
 
 
+def upload_fingerprint(upload: Upload) -> str:
+    return hashlib.sha256(
+        json.dumps([upload.file_name, hashlib.sha256(upload.content).hexdigest()]).encode()
+    ).hexdigest()
+
+
 def decide_upload(upload: Upload, extraction: Extraction, ids: tuple[str, str], ctx: CommandContext) -> FileExtracted:
     """`ids`: the new file's id and its extraction's id."""
     file_id, extraction_id = ids
+    key = ctx.idempotency_key
     return FileExtracted(
         **ctx.envelope(file_id),
         data=FileExtractedData(
@@ -160,5 +167,7 @@ def decide_upload(upload: Upload, extraction: Extraction, ids: tuple[str, str], 
             page_starts=extraction.page_starts,
             text=extraction.text,
             created_by=ctx.principal.actor,
+            idempotency_key=key,
+            request_fingerprint=upload_fingerprint(upload) if key else None,
         ),
     )

@@ -215,8 +215,11 @@ def _file_paths() -> dict[str, Any]:
     return {
         "/files": {"post": {
             "summary": "Upload a PDF or text file; its text is extracted at once. Name it in a trigger's input.files",
+            "parameters": [IDEMPOTENCY],
             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": upload}}},
-            "responses": {"201": _json(file, "Uploaded and extracted"), **_errors(400, 413, 415, 422, 503)}}},
+            "responses": {"201": _json(file, "Uploaded and extracted"),
+                          "200": _json(file, "Replayed: uploaded earlier with this Idempotency-Key"),
+                          **_errors(400, 413, 415, 422, 503)}}},
         "/files/{fileId}": {"get": {"summary": "An uploaded file's details (not its text)",
             "parameters": [_path_param("fileId")], "responses": {"200": _json(file, "The file"), **_errors(404)}}},
         "/citations/resolve": {"post": {

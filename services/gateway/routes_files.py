@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -14,7 +15,8 @@ from projections.file_store import StoredFile
 from services.files.extraction import ExtractionFailed
 from services.gateway import keys
 from services.gateway.appending import command_context
-from services.gateway.commands import decide_upload
+from services.gateway.commands import CommandContext, Upload, decide_upload, upload_fingerprint
+from services.gateway.creation import idempotency_key
 from services.gateway.errors import ApiError
 from services.gateway.file_lookup import find_extraction, find_file
 from services.gateway.requests import read_body
@@ -23,14 +25,46 @@ from services.kafka_io import PublishFailed
 
 
 async def upload_file(request: web.Request) -> web.Response:
+    ctx = replace(command_context(request), idempotency_key=idempotency_key(request))
+    upload = await read_upload(request, request.app[keys.SETTINGS].max_file_bytes)
+    if ctx.idempotency_key is None:
+        return await _create(request, upload, ctx)
+    tenant_id, key = ctx.principal.tenant_id, ctx.idempotency_key
+    await _files_caught_up(request.app)
+    async with request.app[keys.KEY_LOCKS].lock(tenant_id, f"file:{key}"):
+        earlier = await request.app[keys.FILES].store.find_idempotent(tenant_id, key)
+        if earlier is None:
+            return await _create(request, upload, ctx)
+    fingerprint, file_id = earlier
+    if fingerprint != upload_fingerprint(upload):
+        raise ApiError(
+            422, "IdempotencyKeyReused", "This Idempotency-Key was already used with another file; use a new key."
+        )
+    stored = await request.app[keys.FILES].store.by_file_id(tenant_id, file_id)
+    assert stored is not None  # the key row and the file row are written together
+    return web.json_response(stored.to_api(), headers={"Idempotent-Replayed": "true"})
+
+
+async def _files_caught_up(app: web.Application) -> None:
+    try:
+        await app[keys.FILES].wait_caught_up(app[keys.SETTINGS].read_your_writes_timeout_s)
+    except TimeoutError:
+        raise ApiError(
+            503,
+            "NotReady",
+            "This gateway is still reading the files topic; retry shortly.",
+            headers={"Retry-After": "2"},
+        ) from None
+
+
+async def _create(request: web.Request, upload: Upload, ctx: CommandContext) -> web.Response:
     app = request.app
-    upload = await read_upload(request, app[keys.SETTINGS].max_file_bytes)
     try:
         extraction = await app[keys.EXTRACTOR].extract(upload.content, upload.media_type)
     except ExtractionFailed as error:
         raise ApiError(422, "UnreadableFile", str(error)) from error
     ids = (f"file_{secrets.token_urlsafe(12)}", f"extr_{secrets.token_urlsafe(12)}")
-    event = decide_upload(upload, extraction, ids, command_context(request))
+    event = decide_upload(upload, extraction, ids, ctx)
     size = len(encode(event).value)
     if size > MAX_EVENT_BYTES:
         raise ApiError(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
+
+import aiohttp
 
 from infra.kafka.launcher import free_port
 from tests.documents import QUARTERLY_REPORT, make_pdf
@@ -145,3 +148,20 @@ async def test_a_new_gateway_replica_rebuilds_its_files_from_the_topic(stack: St
         ) as resp:
             resolved = (await resp.json())["data"][0]
         assert (resolved["citedText"], resolved["pageNumber"]) == ("Nothing is lost.", 1)
+
+
+async def test_a_retried_upload_with_the_same_idempotency_key_returns_the_same_file(stack: Stack) -> None:
+    async def upload(key: str, content: bytes) -> tuple[int, dict, str | None]:
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename="retry.txt", content_type="text/plain")
+        headers = {**stack.headers(), "Idempotency-Key": key}
+        async with stack.http.post(f"{stack.base_url}/files", data=form, headers=headers) as resp:
+            return resp.status, await resp.json(), resp.headers.get("Idempotent-Replayed")
+
+    first, again = await asyncio.gather(upload("up-1", b"Same bytes."), upload("up-1", b"Same bytes."))
+    assert sorted([first[0], again[0]]) == [200, 201] and first[1]["fileId"] == again[1]["fileId"]
+    assert "true" in (first[2], again[2])
+    status, body, _ = await upload("up-1", b"Other bytes.")
+    assert (status, body["error"]) == (422, "IdempotencyKeyReused")
+    status, other, _ = await upload("up-2", b"Same bytes.")
+    assert status == 201 and other["fileId"] != first[1]["fileId"], "a new key is a new file"

@@ -33,8 +33,19 @@ async def fake_llm() -> AsyncIterator[tuple[str, list[dict]]]:
 
     async def completions(request: web.Request) -> web.Response:
         seen.append(await request.json())
-        if request.headers.get("Authorization") == "Bearer busy":
-            return web.json_response({"error": "slow down"}, status=429)
+        refusals = {
+            "Bearer busy": ({"error": {"message": "slow down", "code": "rate_limit_exceeded"}}, 429),
+            "Bearer broke": (
+                {"error": {"message": "quota", "type": "insufficient_quota", "code": "insufficient_quota"}},
+                429,
+            ),
+            "Bearer unpaid": ({"error": "payment required"}, 402),
+            "Bearer long": ({"error": {"message": "too long", "code": "context_length_exceeded"}}, 400),
+            "Bearer down": ("<html>bad gateway</html>", 502),
+        }
+        if request.headers.get("Authorization") in refusals:
+            body, status = refusals[request.headers["Authorization"]]
+            return web.json_response(body, status=status)
         answer = {"summary": "Sales grew.", "keyPoints": [
             {"text": "Sales up 15%", "quote": "Q4 sales grew 15% year over year."},
             {"text": "Invented", "quote": "not in the text"}]}  # fmt: skip
@@ -55,7 +66,19 @@ async def test_an_openai_compatible_api_is_used_and_its_quotes_are_located(fake_
     assert (invented.char_start, invented.char_end) == (-1, -1), "a quote not in the input is not cited"
 
 
-async def test_a_rate_limited_llm_fails_with_the_reference_error(fake_llm: tuple[str, list[dict]]) -> None:
+@pytest.mark.parametrize(
+    ("api_key", "message"),
+    [
+        ("busy", "Rate limit exceeded"),
+        ("broke", "Insufficient credits"),
+        ("unpaid", "Insufficient credits"),
+        ("long", "Context too large"),
+        ("down", "language model answered HTTP 502"),
+    ],
+)
+async def test_llm_refusals_fail_with_the_reference_errors(
+    fake_llm: tuple[str, list[dict]], api_key: str, message: str
+) -> None:
     base_url, _ = fake_llm
-    with pytest.raises(LlmFailed, match="Rate limit exceeded"):
-        await summarize_with_llm(TEXT, LlmSettings(base_url, api_key="busy"))
+    with pytest.raises(LlmFailed, match=f"^{message}$"):
+        await summarize_with_llm(TEXT, LlmSettings(base_url, api_key=api_key))

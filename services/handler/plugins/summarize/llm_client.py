@@ -44,14 +44,32 @@ async def summarize_with_llm(text: str, settings: LlmSettings, focus: str | None
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.timeout_s)) as http,
             http.post(url, json=body, headers=headers) as resp,
         ):
-            if resp.status == 429:
-                raise LlmFailed("Rate limit exceeded")
             if resp.status != 200:
-                raise LlmFailed(f"language model answered HTTP {resp.status}")
+                raise LlmFailed(_reference_error(resp.status, await resp.text()))
             content = (await resp.json())["choices"][0]["message"]["content"]
     except (aiohttp.ClientError, TimeoutError, KeyError, IndexError, ValueError) as error:
         raise LlmFailed(f"language model unreachable or malformed answer: {error!r}") from error
     return _cited(text, content)
+
+
+def _reference_error(status: int, body: str) -> str:
+    """An API error in the reference document's words, when it is one of them.
+
+    OpenAI-compatible APIs say "out of credits" as 429 `insufficient_quota` (or 402),
+    and "input too long" as 400 `context_length_exceeded`.
+    """
+    try:
+        error = json.loads(body).get("error") or {}
+        code = str(error.get("code") or error.get("type") or "") if isinstance(error, dict) else ""
+    except (ValueError, AttributeError):
+        code = ""
+    if status == 402 or code == "insufficient_quota":
+        return "Insufficient credits"
+    if status == 429:
+        return "Rate limit exceeded"
+    if code == "context_length_exceeded":
+        return "Context too large"
+    return f"language model answered HTTP {status}"
 
 
 def _cited(text: str, content: str) -> Summary:
