@@ -101,15 +101,22 @@ class ProjectionRunner:
         while True:
             batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_batch)
             records = [record for batch in batches.values() for record in batch]
+            # The consumer's position, not the last record's offset + 1: transaction markers take
+            # offsets no consumer receives, and a partition may end in them.
+            positions = {p: await consumer.position(TopicPartition(self._topic, p)) for p in self._next_offsets}
             if records:
-                await self._apply(records)
+                await self._apply(records, positions)
+            elif any(positions[p] > offset for p, offset in self._next_offsets.items()):
+                self._next_offsets = positions  # only markers passed: nothing to store
+                self._release_waiters()
+                self._check_caught_up()
 
-    async def _apply(self, records: list[ConsumerRecord]) -> None:
+    async def _apply(self, records: list[ConsumerRecord], positions: dict[int, int]) -> None:
         logged = [event for event in map(self._decode, records) if event is not None]
         folded = fold_batch(await self._known_states({item.event.subject for item in logged}), logged)
-        next_offsets = dict(self._next_offsets)
+        next_offsets = {p: max(offset, positions.get(p, offset)) for p, offset in self._next_offsets.items()}
         for record in records:
-            next_offsets[record.partition] = record.offset + 1
+            next_offsets[record.partition] = max(next_offsets.get(record.partition, 0), record.offset + 1)
         await self._store.commit(folded, self._topic, next_offsets)
         self._next_offsets = next_offsets
         self._remember(folded.changed())

@@ -20,6 +20,9 @@ from services.kafka_settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 TOPIC_ALREADY_EXISTS = 36
+TRANSACTION_TIMEOUT_MS = 15_000
+"""An open transaction of a crashed writer blocks read_committed readers of its partition this
+long at most (a new writer of the partition aborts it at once)."""
 
 SendFn = Callable[[str, Record], Awaitable[RecordMetadata]]
 
@@ -44,10 +47,12 @@ class EventPublisher:
             raise PublishFailed(f"broker did not acknowledge {event.type} in time: {error!r}") from error
 
 
-def make_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer:
+def make_producer(settings: KafkaSettings, client_id: str, transactional_id: str | None = None) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         client_id=client_id,
+        transactional_id=transactional_id,
+        transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

@@ -27,14 +27,16 @@ from contracts.files import TOPIC_MAX_MESSAGE_BYTES
 from projections.file_store import FileStore
 from projections.files_follower import FilesFollower
 from projections.kafka_client import make_reader, stop_within
+from services.handler.catch_up import records_end
 from services.handler.dead_letters import DeadLetters
 from services.handler.file_source import FollowedFiles
+from services.handler.partition_writer import PartitionWriter, transactional_id
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
 from services.handler.token_sink import TokenPublisher
 from services.handler.worker import Worker
-from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
+from services.kafka_io import PublishFailed, ensure_topics, make_producer, producer_send
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class HandlerRuntime:
         self._producer: AIOKafkaProducer | None = None
         self._worker: Worker | None = None
         self._files: FilesFollower | None = None
+        self._writers: dict[int, PartitionWriter] = {}
+        self._tail_reader: AIOKafkaConsumer | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._last_commit = 0.0
 
@@ -58,6 +62,11 @@ class HandlerRuntime:
     def worker(self) -> Worker:
         assert self._worker is not None, "handler runtime not started"
         return self._worker
+
+    @property
+    def tail_reader(self) -> AIOKafkaConsumer:
+        assert self._tail_reader is not None, "handler runtime not started"
+        return self._tail_reader
 
     @property
     def consumer(self) -> AIOKafkaConsumer:
@@ -71,8 +80,10 @@ class HandlerRuntime:
         await self._producer.start()
         send = producer_send(self._producer)
         self._files = await self._follow_files()
+        self._tail_reader = make_reader(kafka.bootstrap_servers, f"{self.settings.instance_id}-tail")
+        await self._tail_reader.start()
         self._worker = Worker(
-            EventPublisher(send, kafka.events_topic, kafka.send_timeout_s),
+            self.writer_for,
             DeadLetters(send, kafka.dlq_topic, kafka.send_timeout_s),
             self.plugins,
             self.settings,
@@ -94,13 +105,46 @@ class HandlerRuntime:
         await follower.start()
         return follower
 
+    def writer_for(self, partition: int) -> PartitionWriter:
+        writer = self._writers.get(partition)
+        if writer is None:
+            raise PublishFailed(f"partition {partition} is not owned here")
+        return writer
+
+    async def take_over(self, partitions: list[int]) -> None:
+        """Start the writers of newly owned partitions, fencing their previous writers."""
+        kafka = self.settings.kafka
+        for partition in partitions:
+            txn_id = transactional_id(self.settings.consumer_group, kafka.events_topic, partition)
+            writer = PartitionWriter(self._transactional_producer, kafka.events_topic, partition, txn_id,
+                                     kafka.send_timeout_s)  # fmt: skip
+            self._writers[partition] = writer
+            try:
+                await writer.start()
+            except PublishFailed as error:
+                log.warning("%s; it starts with the first event instead", error)  # fences then
+
+    async def hand_over(self, partitions: list[int]) -> None:
+        for partition in partitions:
+            writer = self._writers.pop(partition, None)
+            if writer is not None:
+                await writer.stop()
+
+    def _transactional_producer(self, txn_id: str) -> AIOKafkaProducer:
+        return make_producer(
+            self.settings.kafka, client_id=f"{self.settings.instance_id}-writer", transactional_id=txn_id
+        )
+
     async def stop_runs(self) -> None:
         if self._worker is not None:
             await self._worker.stop()
+        await self.hand_over(list(self._writers))
 
     async def close(self) -> None:
         if self._producer is not None:
             await stop_within(self._producer)
+        if self._tail_reader is not None:
+            await stop_within(self._tail_reader)
         if self._files is not None:
             await self._files.stop()
             await self._files.store.close()
@@ -132,6 +176,7 @@ class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             watermark = await self._runtime.worker.revoke(tp.partition)
             if watermark is not None:
                 offsets[tp.partition] = watermark
+        await self._runtime.hand_over([tp.partition for tp in revoked])
         try:
             await self._runtime.commit(offsets)
         except KafkaError as error:
@@ -143,13 +188,16 @@ class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             return
         partitions = sorted(assigned)
         self._runtime.worker.expect([tp.partition for tp in partitions])  # before any await
+        # Fence the previous writers first, so nothing of theirs lands after the end read below.
+        await self._runtime.take_over([tp.partition for tp in partitions])
         # aiokafka only logs a listener's exception: without these offsets the worker would
         # skip every record of the partitions, so retry, and say so loudly if it cannot.
         for attempt in range(1, ASSIGN_ATTEMPTS + 1):
             try:
                 bounds = await self._bounds(partitions)
+                ends = await records_end(self._runtime.tail_reader, partitions[0].topic, bounds)
                 break
-            except KafkaError as error:
+            except (KafkaError, TimeoutError) as error:
                 log.warning("attempt %s to read offsets of %s failed: %r", attempt, partitions, error)
                 await asyncio.sleep(0.5)
         else:
@@ -157,11 +205,11 @@ class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             for tp in partitions:
                 await self._runtime.worker.revoke(tp.partition)  # releases records waiting for it
             return
-        for tp, (start, end) in bounds.items():
-            self._runtime.worker.assign(tp.partition, start, end)
-        log.info("assigned %s", {tp.partition: bound for tp, bound in bounds.items()})
+        for partition, (start, _) in bounds.items():
+            self._runtime.worker.assign(partition, start, ends[partition])
+        log.info("assigned %s", bounds)
 
-    async def _bounds(self, partitions: list[TopicPartition]) -> dict[TopicPartition, tuple[int, int]]:
+    async def _bounds(self, partitions: list[TopicPartition]) -> dict[int, tuple[int, int]]:
         """Where reading starts (the committed low watermark) and where catching up ends."""
         consumer = self._runtime.consumer
         ends = await consumer.end_offsets(partitions)
@@ -169,7 +217,7 @@ class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         bounds = {}
         for tp in partitions:
             committed = await consumer.committed(tp)
-            bounds[tp] = (committed if committed is not None else beginnings[tp], ends[tp])
+            bounds[tp.partition] = (committed if committed is not None else beginnings[tp], ends[tp])
         return bounds
 
 

@@ -16,12 +16,14 @@ from projections.state import ExecutionState
 @dataclass
 class Tracked:
     state: ExecutionState
+    partition: int
     created_offset: int
     task: asyncio.Task[None] | None = None
 
 
 @dataclass
 class PartitionProgress:
+    partition: int
     catch_up_until: int
     """End of the partition when it was assigned: before it, only fold; from it, run."""
     next_offset: int

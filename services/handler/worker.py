@@ -11,10 +11,12 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
 from aiokafka import ConsumerRecord
+from aiokafka.structs import RecordMetadata
 
 from contracts.codec import UndecodableEvent, decode
 from contracts.envelope import Envelope
@@ -27,11 +29,12 @@ from contracts.events import (
 from projections.state import InvalidTransition, Status, evolve, is_duplicate
 from services.handler import lifecycle
 from services.handler.dead_letters import DeadLetters
+from services.handler.partition_writer import Fenced
 from services.handler.plugins.base import FileSource, PipelineContext, PipelineError, Plugin, Progress
 from services.handler.settings import HandlerSettings
 from services.handler.token_sink import TokenPublisher
 from services.handler.tracking import PartitionProgress, Tracked
-from services.kafka_io import EventPublisher, PublishFailed
+from services.kafka_io import PublishFailed
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +48,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class Publisher(Protocol):
+    async def publish(self, event: Envelope) -> RecordMetadata: ...
+
+
+WriterFor = Callable[[int], Publisher]
+"""The publisher of an owned partition's lifecycle events."""
+
+
 class Worker:
     def __init__(
         self,
-        publisher: EventPublisher,
+        writers: WriterFor,
         dead_letters: DeadLetters,
         plugins: dict[str, Plugin],
         settings: HandlerSettings,
@@ -56,7 +67,7 @@ class Worker:
         tokens: TokenPublisher | None = None,
         files: FileSource | None = None,
     ) -> None:
-        self._publisher = publisher
+        self._writers = writers
         self._dead_letters = dead_letters
         self._plugins = plugins
         self._settings = settings
@@ -78,7 +89,7 @@ class Worker:
             self._pending.setdefault(partition, asyncio.Event())
 
     def assign(self, partition: int, start_offset: int, end_offset: int) -> None:
-        progress = PartitionProgress(catch_up_until=end_offset, next_offset=start_offset)
+        progress = PartitionProgress(partition, catch_up_until=end_offset, next_offset=start_offset)
         self.partitions[partition] = progress
         self._pending.pop(partition, asyncio.Event()).set()
         self._launch_if_caught_up(progress)
@@ -169,7 +180,7 @@ class Worker:
         except InvalidTransition as error:
             log.warning("ignoring %s at offset %s: %s", event.type, offset, error)
             return
-        tracked = Tracked(state=state, created_offset=offset)
+        tracked = Tracked(state=state, partition=progress.partition, created_offset=offset)
         progress.executions[event.subject] = tracked
         if progress.launched:
             self._launch(tracked)
@@ -182,11 +193,12 @@ class Worker:
             self._launch(tracked)
 
     def _launch(self, tracked: Tracked) -> None:
-        tracked.task = asyncio.create_task(self._execute(tracked), name=f"execution:{tracked.state.execution_id}")
+        name = f"execution:{tracked.state.execution_id}"
+        tracked.task = asyncio.create_task(_unless_fenced(self._execute(tracked)), name=name)
 
     def _cancel(self, tracked: Tracked, request: ExecutionCancellationRequested) -> None:
         running = tracked.task
-        tracked.task = asyncio.create_task(self._answer_cancel(tracked, running, request))
+        tracked.task = asyncio.create_task(_unless_fenced(self._answer_cancel(tracked, running, request)))
 
     # -- running one execution ---------------------------------------------------
 
@@ -226,6 +238,8 @@ class Worker:
             await self._time_out(tracked)
         except PipelineError as error:
             await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), str(error)))
+        except Fenced:
+            raise
         except Exception as error:
             log.exception("pipeline %s failed", tracked.state.execution_id)
             message = f"PipelineFailed: {type(error).__name__}: {error}"
@@ -281,13 +295,15 @@ class Worker:
     async def _emit(self, tracked: Tracked, event: Envelope) -> None:
         tracked.state = evolve(tracked.state, event)  # type: ignore[arg-type]
         # Shielded: once numbered, an event must reach the log even if the run is cancelled.
-        await asyncio.shield(self._publish(event))
+        await asyncio.shield(self._publish(tracked.partition, event))
 
-    async def _publish(self, event: Envelope) -> None:
+    async def _publish(self, partition: int, event: Envelope) -> None:
         for attempt in range(1, self._settings.publish_attempts + 1):
             try:
-                await self._publisher.publish(event)
+                await self._writers(partition).publish(event)
                 return
+            except Fenced:
+                raise  # another handler owns the execution now; it resumes it from the log
             except PublishFailed as error:
                 # Resending the same event is safe: readers skip repeats by sequence.
                 log.warning("attempt %s: %s", attempt, error)
@@ -307,6 +323,14 @@ def _is_own_echo(progress: PartitionProgress, record: ConsumerRecord) -> bool:
     if tracked is None or sequence is None or headers.get("ce_type") == COMPLETED_TYPE:
         return False
     return int(sequence) <= tracked.state.sequence
+
+
+async def _unless_fenced(run: Coroutine[Any, Any, None]) -> None:
+    """A run stops quietly once its partition's writer is fenced: the new owner resumes it."""
+    try:
+        await run
+    except Fenced as error:
+        log.warning("%s", error)
 
 
 async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:

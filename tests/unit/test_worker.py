@@ -6,15 +6,17 @@ import asyncio
 from datetime import datetime, timedelta
 
 from aiokafka import ConsumerRecord
+from aiokafka.structs import RecordMetadata
 
 from contracts.codec import Record, decode, encode
 from contracts.envelope import Envelope
 from contracts.events import Outcome
 from services.handler.dead_letters import DeadLetters
+from services.handler.partition_writer import Fenced
 from services.handler.plugins.base import PipelineContext, PipelineResult, Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
-from services.handler.worker import Worker
+from services.handler.worker import Publisher, Worker
 from services.kafka_io import EventPublisher
 from services.kafka_settings import KafkaSettings
 from tests.events import T0, cancel_requested, completed, created, progressed, started
@@ -48,12 +50,14 @@ def make_worker(
     now: datetime = T0 + timedelta(seconds=10),
     extra_plugins: tuple[Plugin, ...] = (),
     progress_interval_s: float = 0.0,
+    writer: Publisher | None = None,
 ) -> Worker:
     settings = HandlerSettings(
         kafka=KafkaSettings("unused"), step_delay_s=0, deadline_s=300, progress_interval_s=progress_interval_s
     )
+    publisher = writer or EventPublisher(log.send, TOPIC, 1.0)  # type: ignore[arg-type]
     return Worker(
-        EventPublisher(log.send, TOPIC, 1.0),  # type: ignore[arg-type]
+        lambda partition: publisher,
         DeadLetters(log.send, f"{TOPIC}.dlq", 1.0),  # type: ignore[arg-type]
         default_plugins() | {plugin.handler_type: plugin for plugin in extra_plugins},
         settings,
@@ -175,3 +179,23 @@ async def test_records_fetched_before_the_partition_bounds_are_known_wait_for_th
     await handling
     await settle(worker)
     assert {e.subject for e in log.events()} == {"b"}, "a finished, b run: nothing lost"
+
+
+async def test_a_fenced_writer_stops_the_run_quietly_and_writes_nothing_more() -> None:
+    class FencedAfterStart:
+        def __init__(self) -> None:
+            self.attempts: list[str] = []
+
+        async def publish(self, event: Envelope) -> RecordMetadata:
+            self.attempts.append(event.type)
+            if event.type != "execution.started.v1":
+                raise Fenced("partition 0 belongs to another handler now")
+            return RecordMetadata(TOPIC, 0, None, len(self.attempts), 0, 0, None)
+
+    writer = FencedAfterStart()
+    worker = make_worker(MemoryLog(), writer=writer)
+    worker.assign(0, start_offset=0, end_offset=1)
+    await worker.handle(as_records([created("a", handler_type="language_model")]))
+    await settle(worker)
+    assert writer.attempts == ["execution.started.v1", "execution.progressed.v1"], "no retry, no failure event"
+    assert worker.offsets_to_commit() == {0: 0}, "the execution stays unfinished for its new owner"

@@ -1,0 +1,130 @@
+"""An owned partition's lifecycle events, written in transactions by the partition's one writer.
+
+The transactional id belongs to the partition, not to the process: when another handler
+takes the partition over, starting its writer fences ours, so a handler that lost the
+partition without noticing (a zombie) can no longer append, and its open transaction is
+aborted. Events queue while a transaction is in flight and go out together in the next one:
+Kafka wants about 20 ms between two transactions of one id, so one per event would crawl.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError, ProducerFenced
+from aiokafka.structs import RecordMetadata
+
+from contracts.codec import Record, encode
+from contracts.envelope import Envelope
+from projections.kafka_client import stop_within
+from services.kafka_io import PublishFailed
+
+log = logging.getLogger(__name__)
+
+ProducerFactory = Callable[[str], AIOKafkaProducer]
+"""A transactional id in, an unstarted producer with that id out."""
+
+Pending = tuple[Record, "asyncio.Future[RecordMetadata]"]
+
+
+class Fenced(PublishFailed):
+    """Another handler owns this partition now; nothing more of ours will be recorded."""
+
+
+def transactional_id(consumer_group: str, topic: str, partition: int) -> str:
+    return f"{consumer_group}/{topic}/{partition}"
+
+
+class PartitionWriter:
+    def __init__(self, factory: ProducerFactory, topic: str, partition: int, txn_id: str, timeout_s: float) -> None:
+        self._factory = factory
+        self._topic = topic
+        self._partition = partition
+        self._txn_id = txn_id
+        self._timeout_s = timeout_s
+        self._producer: AIOKafkaProducer | None = None
+        self._queue: list[Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._fenced = False
+
+    async def start(self) -> None:
+        """Take the partition's transactional id; whoever held it before is fenced from now on."""
+        producer = self._factory(self._txn_id)
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await producer.start()
+        except (KafkaError, TimeoutError) as error:
+            await stop_within(producer)
+            raise PublishFailed(f"cannot start the writer of partition {self._partition}: {error!r}") from error
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        self._fail(self._queue, PublishFailed(f"the writer of partition {self._partition} stopped"))
+        self._queue = []
+        if self._producer is not None:
+            await stop_within(self._producer)
+            self._producer = None
+
+    async def publish(self, event: Envelope) -> RecordMetadata:
+        if self._fenced:
+            raise Fenced(f"partition {self._partition} belongs to another handler now")
+        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+        self._queue.append((encode(event), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name=f"writer:{self._partition}")
+        return await future
+
+    async def _flush(self) -> None:
+        while self._queue and not self._fenced:
+            batch, self._queue = self._queue, []
+            try:
+                results = await self._transaction([record for record, _ in batch])
+            except ProducerFenced:
+                log.warning("partition %s: fenced by a newer writer; this handler no longer owns it", self._partition)
+                self._fenced = True
+                self._fail(batch + self._queue, Fenced(f"partition {self._partition} belongs to another handler now"))
+                self._queue = []
+            except (KafkaError, TimeoutError, PublishFailed) as error:
+                # Renewing takes the id again. Only a failure other than fencing gets here, and the
+                # runtime stops this writer as soon as the partition is revoked.
+                self._fail(batch, PublishFailed(f"transaction on partition {self._partition} failed: {error!r}"))
+                await self._renew()
+            else:
+                for (_, future), metadata in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(metadata)
+
+    async def _transaction(self, records: list[Record]) -> list[RecordMetadata]:
+        if self._producer is None:
+            await self.start()
+        producer = self._producer
+        assert producer is not None
+        # No `async with producer.transaction()`: its abort can wait forever on a lost broker.
+        # A failed transaction is instead left open and aborted by the next producer's start.
+        async with asyncio.timeout(self._timeout_s):
+            await producer.begin_transaction()
+            sent = [
+                await producer.send(self._topic, r.value, key=r.key, headers=r.headers, partition=self._partition)
+                for r in records
+            ]
+            results = list(await asyncio.gather(*sent))
+            await producer.commit_transaction()
+        return results
+
+    async def _renew(self) -> None:
+        """Drop the producer; the next transaction starts a new one under the same id."""
+        if self._producer is not None:
+            await stop_within(self._producer)
+            self._producer = None
+
+    @staticmethod
+    def _fail(pending: list[Pending], error: Exception) -> None:
+        for _, future in pending:
+            if not future.done():
+                future.set_exception(error)
