@@ -35,7 +35,11 @@ class PipelineSnapshot(Frozen):
 
 class ExecutionInput(Frozen):
     data_inputs: JsonObject = Field(default_factory=dict)
-    files: list[Any] = Field(default_factory=list)
+    files: list[Any] = Field(
+        default_factory=list,
+        description="Files from POST /files: in a request, file or extraction ids (strings, or objects with "
+        "`fileId` or `extractionId`); once created, `{fileId, extractionId, fileName}` each.",
+    )
     datasets: list[Any] = Field(default_factory=list)
 
 
