@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from contracts.asyncapi import asyncapi_document
 from contracts.envelope import Envelope
 from contracts.events import EVENT_ADAPTER, WIRE_TYPES
 from contracts.files import FileExtracted
@@ -22,6 +23,7 @@ def rendered_schemas() -> dict[str, str]:
     published: dict[str, type[Envelope]] = {**WIRE_TYPES, FileExtracted.model_fields["type"].default: FileExtracted}
     files = {f"{wire}.json": _render(cls.model_json_schema(by_alias=True)) for wire, cls in published.items()}
     files["execution-event.json"] = _render(EVENT_ADAPTER.json_schema(by_alias=True))
+    files["asyncapi.json"] = _render(asyncapi_document())
     return files
 
 

@@ -8,6 +8,7 @@ from contracts.files import TOPIC_MAX_MESSAGE_BYTES
 from contracts.tokens import TOKENS_RETENTION_MS
 
 UNLIMITED = "-1"
+DEFAULT_EVENTS_TOPIC = "executions.events"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_EVENTS_TOPIC = "executions.events"
+from contracts.topics import DEFAULT_EVENTS_TOPIC
 
 
 @dataclass(frozen=True)

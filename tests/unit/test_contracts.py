@@ -3,7 +3,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from contracts.asyncapi import asyncapi_document
 from contracts.codec import UndecodableEvent, decode, encode
+from contracts.events import WIRE_TYPES
 from contracts.schema_export import SCHEMA_DIR, rendered_schemas
 from tests.events import cancel_requested, completed, created, progressed
 
@@ -52,3 +54,39 @@ def test_events_are_immutable() -> None:
     event = created()
     with pytest.raises(ValidationError, match="frozen"):
         event.subject = "other"  # type: ignore[misc]
+
+
+def test_the_asyncapi_document_names_every_published_event_and_resolves_every_reference() -> None:
+    document = asyncapi_document()
+    messages = document["components"]["messages"]
+    assert set(WIRE_TYPES) | {"file.extracted.v1", "streamed_token"} == set(messages)
+    channels = document["channels"]
+    assert channels["executionEvents"]["address"] == "executions.events"
+    assert set(channels["executionEvents"]["messages"]) == set(WIRE_TYPES)
+
+    def resolve(ref: str) -> object:
+        node: object = document
+        for part in ref.removeprefix("#/").split("/"):
+            assert isinstance(node, dict) and part in node, f"dangling reference {ref}"
+            node = node[part]
+        return node
+
+    def refs(node: object) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["$ref"]] if "$ref" in node else []
+            return own + [r for value in node.values() for r in refs(value)]
+        return [r for item in node for r in refs(item)] if isinstance(node, list) else []
+
+    found = refs(document)
+    assert len(found) > len(messages) * 2
+    for ref in found:
+        resolve(ref)
+    discriminators = _discriminators(document)
+    assert discriminators and all(isinstance(d, str) for d in discriminators), "AsyncAPI wants the property name"
+
+
+def _discriminators(node: object) -> list[object]:
+    if isinstance(node, dict):
+        own = [node["discriminator"]] if "discriminator" in node else []
+        return own + [d for value in node.values() for d in _discriminators(value)]
+    return [d for item in node for d in _discriminators(item)] if isinstance(node, list) else []
