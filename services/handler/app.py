@@ -30,7 +30,7 @@ from projections.kafka_client import make_reader, stop_within
 from services.handler.catch_up import records_end
 from services.handler.dead_letters import DeadLetters
 from services.handler.file_source import FollowedFiles
-from services.handler.partition_writer import PartitionWriter, transactional_id
+from services.handler.partition_writer import Fenced, PartitionWriter, transactional_id
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
@@ -108,7 +108,7 @@ class HandlerRuntime:
     def writer_for(self, partition: int) -> PartitionWriter:
         writer = self._writers.get(partition)
         if writer is None:
-            raise PublishFailed(f"partition {partition} is not owned here")
+            raise Fenced(f"partition {partition} is not owned here (any more)")  # its new owner resumes
         return writer
 
     async def take_over(self, partitions: list[int]) -> None:
