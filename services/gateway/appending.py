@@ -12,7 +12,7 @@ from contracts.envelope import Envelope
 from services.gateway import keys
 from services.gateway.auth import principal_of
 from services.gateway.commands import CommandContext
-from services.gateway.errors import ApiError
+from services.gateway.errors import broker_unavailable
 from services.gateway.requests import correlation_id
 from services.kafka_io import PublishFailed
 
@@ -35,9 +35,7 @@ async def append_and_wait(app: web.Application, event: Envelope) -> None:
         metadata = await app[keys.PUBLISHER].publish(event)
     except PublishFailed as error:
         log.warning("%s", error)
-        raise ApiError(
-            503, "BrokerUnavailable", "The event log is unavailable; retry shortly.", headers={"Retry-After": "5"}
-        ) from error
+        raise broker_unavailable() from error
     timeout = app[keys.SETTINGS].read_your_writes_timeout_s
     try:
         await app[keys.RUNNER].wait_for(metadata.partition, metadata.offset, timeout)
@@ -52,5 +50,5 @@ async def append_to_directory(app: web.Application, events: list[Envelope]) -> N
         for event in events:
             metadata = await app[keys.TENANCY_PUBLISHER].publish(event)
     except PublishFailed as error:
-        raise ApiError(503, "BrokerUnavailable", "The event log is unavailable; retry shortly.") from error
+        raise broker_unavailable() from error
     await app[keys.DIRECTORY].wait_for(metadata.offset, app[keys.SETTINGS].read_your_writes_timeout_s)

@@ -18,7 +18,7 @@ from projections.state import ExecutionState, evolve
 from services.gateway import keys
 from services.gateway.appending import append_and_wait, command_context
 from services.gateway.commands import CommandContext, InvalidInput, decide_trigger, request_fingerprint
-from services.gateway.errors import ApiError
+from services.gateway.errors import ApiError, not_ready
 
 MAX_KEY_LENGTH = 255
 
@@ -58,12 +58,7 @@ async def _caught_up(app: web.Application) -> None:
     try:
         await app[keys.RUNNER].wait_caught_up(app[keys.SETTINGS].read_your_writes_timeout_s)
     except TimeoutError:
-        raise ApiError(
-            503,
-            "NotReady",
-            "This gateway is still catching up with the event log; retry shortly.",
-            headers={"Retry-After": "2"},
-        ) from None
+        raise not_ready("still catching up with the event log") from None
 
 
 async def _create(request: web.Request, pipeline: Pipeline, body: TriggerRequest, ctx: CommandContext) -> Creation:

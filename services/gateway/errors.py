@@ -38,6 +38,17 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def broker_unavailable() -> ApiError:
+    return ApiError(
+        503, "BrokerUnavailable", "The event log is unavailable; retry shortly.", headers={"Retry-After": "5"}
+    )
+
+
+def not_ready(still_doing: str) -> ApiError:
+    """A replica still folding its log must not judge yet; the client retries shortly."""
+    return ApiError(503, "NotReady", f"This gateway is {still_doing}; retry shortly.", headers={"Retry-After": "2"})
+
+
 def error_response(error: ApiError) -> web.Response:
     body = ErrorBody(error=error.code, message=error.message, details=error.details)
     return web.json_response(body.model_dump(exclude_none=True), status=error.status, headers=error.headers)

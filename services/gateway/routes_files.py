@@ -17,7 +17,7 @@ from services.gateway import keys
 from services.gateway.appending import command_context
 from services.gateway.commands import CommandContext, Upload, decide_upload, upload_fingerprint
 from services.gateway.creation import idempotency_key
-from services.gateway.errors import ApiError
+from services.gateway.errors import ApiError, broker_unavailable, not_ready
 from services.gateway.file_lookup import find_extraction, find_file
 from services.gateway.requests import read_body
 from services.gateway.uploads import read_upload
@@ -49,12 +49,7 @@ async def _files_caught_up(app: web.Application) -> None:
     try:
         await app[keys.FILES].wait_caught_up(app[keys.SETTINGS].read_your_writes_timeout_s)
     except TimeoutError:
-        raise ApiError(
-            503,
-            "NotReady",
-            "This gateway is still reading the files topic; retry shortly.",
-            headers={"Retry-After": "2"},
-        ) from None
+        raise not_ready("still reading the files topic") from None
 
 
 async def _create(request: web.Request, upload: Upload, ctx: CommandContext) -> web.Response:
@@ -75,7 +70,7 @@ async def _create(request: web.Request, upload: Upload, ctx: CommandContext) -> 
     try:
         metadata = await app[keys.FILES_PUBLISHER].publish(event)
     except PublishFailed as error:
-        raise ApiError(503, "BrokerUnavailable", "The event log is unavailable; retry shortly.") from error
+        raise broker_unavailable() from error
     with contextlib.suppress(TimeoutError):  # recorded; this replica's store is just behind
         await app[keys.FILES].wait_for(metadata.offset, app[keys.SETTINGS].read_your_writes_timeout_s)
     stored = StoredFile(event.tenantid, event.time, event.data)
