@@ -90,7 +90,10 @@ class PartitionWriter:
                 self._fenced = True
                 self._fail(batch + self._queue, Fenced(f"partition {self._partition} belongs to another handler now"))
                 self._queue = []
-            except (KafkaError, TimeoutError, PublishFailed) as error:
+            except asyncio.CancelledError:
+                self._fail(batch, PublishFailed(f"the writer of partition {self._partition} stopped"))
+                raise
+            except Exception as error:  # whatever it was, the callers waiting on the batch must hear of it
                 # Renewing takes the id again. Only a failure other than fencing gets here, and the
                 # runtime stops this writer as soon as the partition is revoked.
                 self._fail(batch, PublishFailed(f"transaction on partition {self._partition} failed: {error!r}"))

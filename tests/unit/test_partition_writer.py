@@ -1,0 +1,71 @@
+"""The partition writer never leaves a caller waiting: stopped, failed or fenced, it says so."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError
+
+from services.handler.partition_writer import PartitionWriter
+from services.kafka_io import PublishFailed
+from tests.events import completed, started
+
+
+class FakeProducer:
+    """Sends hang or fail on demand."""
+
+    def __init__(self, behaviour: str) -> None:
+        self.behaviour = behaviour
+        self.committed: list[Any] = []
+        self._sent: list[Any] = []
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def begin_transaction(self) -> None:
+        self._sent = []
+
+    async def send(self, topic: str, value: bytes, **kwargs: Any) -> asyncio.Future[int]:
+        if self.behaviour == "hang":
+            await asyncio.sleep(60)
+        if self.behaviour == "fail":
+            raise KafkaTimeoutError()
+        self._sent.append(value)
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        done.set_result(len(self._sent))
+        return done
+
+    async def commit_transaction(self) -> None:
+        self.committed.append(list(self._sent))
+
+
+async def test_a_stopped_writer_fails_the_batch_it_was_sending() -> None:
+    writer = PartitionWriter(lambda txn_id: FakeProducer("hang"), "t", 0, "g/t/0", timeout_s=30)  # type: ignore[arg-type,return-value]
+    await writer.start()
+    pending = asyncio.create_task(writer.publish(started(2, "a")))
+    await asyncio.sleep(0.05)
+    await writer.stop()
+    with pytest.raises(PublishFailed, match="stopped"):
+        await asyncio.wait_for(pending, 1)
+
+
+async def test_a_failed_transaction_fails_its_events_and_the_next_one_uses_a_new_producer() -> None:
+    behaviours = iter(["fail", "ok"])
+    producers: list[FakeProducer] = []
+
+    def factory(txn_id: str) -> FakeProducer:
+        producers.append(FakeProducer(next(behaviours)))
+        return producers[-1]
+
+    writer = PartitionWriter(factory, "t", 0, "g/t/0", timeout_s=5)  # type: ignore[arg-type]
+    await writer.start()
+    with pytest.raises(PublishFailed, match="failed"):
+        await writer.publish(started(2, "a"))
+    await writer.publish(started(2, "a"))  # the caller's retry
+    await writer.publish(completed(3, execution_id="a"))
+    assert len(producers) == 2, "the failed producer was dropped"
+    assert [len(batch) for batch in producers[1].committed] == [1, 1], "each event committed once"
+    await writer.stop()
