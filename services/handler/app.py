@@ -117,7 +117,7 @@ class HandlerRuntime:
         for partition in partitions:
             txn_id = transactional_id(self.settings.consumer_group, kafka.events_topic, partition)
             writer = PartitionWriter(self._transactional_producer, kafka.events_topic, partition, txn_id,
-                                     kafka.send_timeout_s)  # fmt: skip
+                                     kafka.send_timeout_s, on_fenced=self._rejoin)  # fmt: skip
             self._writers[partition] = writer
             try:
                 await writer.start()
@@ -129,6 +129,13 @@ class HandlerRuntime:
             writer = self._writers.pop(partition, None)
             if writer is not None:
                 await writer.stop()
+
+    def _rejoin(self, partition: int) -> None:
+        """Fenced: either another handler owns the partition now, or Kafka timed our transaction
+        out. Only the group can tell which, so ask it: a rebalance hands every partition to one
+        owner again, who resumes its executions from the log."""
+        log.warning("partition %s fenced; asking the consumer group for a rebalance", partition)
+        self.consumer._coordinator.request_rejoin()  # aiokafka has no public call for this
 
     def _transactional_producer(self, txn_id: str) -> AIOKafkaProducer:
         return make_producer(

@@ -39,8 +39,17 @@ def transactional_id(consumer_group: str, topic: str, partition: int) -> str:
 
 
 class PartitionWriter:
-    def __init__(self, factory: ProducerFactory, topic: str, partition: int, txn_id: str, timeout_s: float) -> None:
+    def __init__(
+        self,
+        factory: ProducerFactory,
+        topic: str,
+        partition: int,
+        txn_id: str,
+        timeout_s: float,
+        on_fenced: Callable[[int], None] = lambda partition: None,
+    ) -> None:
         self._factory = factory
+        self._on_fenced = on_fenced
         self._topic = topic
         self._partition = partition
         self._txn_id = txn_id
@@ -86,10 +95,11 @@ class PartitionWriter:
             try:
                 results = await self._transaction([record for record, _ in batch])
             except ProducerFenced:
-                log.warning("partition %s: fenced by a newer writer; this handler no longer owns it", self._partition)
+                log.warning("partition %s: fenced by a newer writer of its transactional id", self._partition)
                 self._fenced = True
                 self._fail(batch + self._queue, Fenced(f"partition {self._partition} belongs to another handler now"))
                 self._queue = []
+                self._on_fenced(self._partition)
             except asyncio.CancelledError:
                 self._fail(batch, PublishFailed(f"the writer of partition {self._partition} stopped"))
                 raise
