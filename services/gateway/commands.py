@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from contracts.api import CreatePipelineRequest, PromoteRequest, TriggerRequest
@@ -144,11 +145,14 @@ class Upload:
     media_type: MediaType
     content: bytes
 
+    @cached_property
+    def sha256(self) -> str:
+        """Hashed once: the event, the fingerprint and a retry's check all need it (up to 10 MB)."""
+        return hashlib.sha256(self.content).hexdigest()
+
 
 def upload_fingerprint(upload: Upload) -> str:
-    return hashlib.sha256(
-        json.dumps([upload.file_name, hashlib.sha256(upload.content).hexdigest()]).encode()
-    ).hexdigest()
+    return hashlib.sha256(json.dumps([upload.file_name, upload.sha256]).encode()).hexdigest()
 
 
 def decide_upload(upload: Upload, extraction: Extraction, ids: tuple[str, str], ctx: CommandContext) -> FileExtracted:
@@ -163,7 +167,7 @@ def decide_upload(upload: Upload, extraction: Extraction, ids: tuple[str, str], 
             file_name=upload.file_name,
             media_type=upload.media_type,
             size_bytes=len(upload.content),
-            sha256=hashlib.sha256(upload.content).hexdigest(),
+            sha256=upload.sha256,
             page_starts=extraction.page_starts,
             text=extraction.text,
             created_by=ctx.principal.actor,
