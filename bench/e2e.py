@@ -4,7 +4,9 @@ End to end: N concurrent `POST /pipelines/pl_no_op/trigger` until all N are
 `succeeded` in the gateway's read model (each execution is 3 events: Created,
 Started, Completed). Baseline: a raw aiokafka producer and consumer moving the
 same 3N events of the same average size through a topic with the same
-partitions. Prints both rates and, last, `ratio: e2e events/s / raw events/s`.
+partitions. Then the awaited mode on the same services: C clients, each triggering and
+watching its execution over SSE until `stream-complete` before its next (`bench.awaited`).
+Prints every rate and, last, `ratio: e2e events/s / raw events/s`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench.awaited import LoadReport, closed_loop
 from contracts.codec import encode
 from infra.kafka.launcher import free_port
 from infra.kafka.provider import kafka_bootstrap
@@ -36,6 +39,8 @@ from services.kafka_settings import KafkaSettings
 from tests.events import completed, created, started
 
 EVENTS_PER_NO_OP = 3
+AWAITED_CLIENTS = (50, 200)
+"""Concurrent clients of the awaited runs, in which each client watches its execution over SSE."""
 PARTITIONS = 6
 RESULTS = Path(__file__).parent / "results"
 
@@ -179,6 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--executions", type=int, default=6000)
     parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--awaited-executions", type=int, default=3000, help="per awaited run")
     args = parser.parse_args()
     key = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp, kafka_bootstrap(Path(tmp) / "kafka") as servers:
@@ -194,15 +200,21 @@ def main() -> None:
         try:
             wait_ready(port)
             e2e = asyncio.run(e2e_rate(port, key, args.executions, args.concurrency))
+            awaited = {
+                clients: asyncio.run(closed_loop(f"http://127.0.0.1:{port}", key, clients, args.awaited_executions))
+                for clients in AWAITED_CLIENTS
+            }
         finally:
             for process in services:
                 process.terminate()
             for process in services:
                 process.wait(timeout=30)
-    report(args.executions, args.concurrency, size, e2e, raw)
+    report(args.executions, args.concurrency, size, e2e, raw, awaited)
 
 
-def report(executions: int, concurrency: int, size: int, e2e: float, raw: float) -> None:
+def report(
+    executions: int, concurrency: int, size: int, e2e: float, raw: float, awaited: dict[int, LoadReport]
+) -> None:
     info = machine()
     result: dict[str, object] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -214,6 +226,16 @@ def report(executions: int, concurrency: int, size: int, e2e: float, raw: float)
         "e2e_events_per_s": round(e2e, 1),
         "raw_events_per_s": round(raw, 1),
         "ratio": round(e2e / raw, 3),
+        "awaited": {
+            str(clients): {
+                "executions_per_s": round(run.rate, 1),
+                "p50_ms": round(run.latency_ms(0.5), 1),
+                "p99_ms": round(run.latency_ms(0.99), 1),
+                "missing": run.missing,
+                "incomplete": run.incomplete,
+            }
+            for clients, run in awaited.items()
+        },
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "e2e-latest.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -224,6 +246,12 @@ def report(executions: int, concurrency: int, size: int, e2e: float, raw: float)
     )
     baseline = "one aiokafka producer + consumer, same broker, median of 3"
     print(f"raw kafka:  {result['raw_events_per_s']} events/s ({baseline})")
+    for clients, run in awaited.items():
+        print(
+            f"awaited over SSE, {clients} clients: {run.rate:.0f} executions/s (beside {e2e / EVENTS_PER_NO_OP:.0f}/s "
+            f"above), trigger→stream-complete p50 {run.latency_ms(0.5):.0f} ms, p99 {run.latency_ms(0.99):.0f} ms, "
+            f"{run.missing} not found, {run.incomplete} without stream-complete"
+        )
     print(f"ratio: {result['ratio']}")
 
 

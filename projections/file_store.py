@@ -13,7 +13,7 @@ from pathlib import Path
 import aiosqlite
 
 from contracts.files import FileExtracted, FileExtractedData
-from projections.sqlite_files import connect, open_versioned
+from projections.sqlite_files import connect, fetch_one, open_versioned
 
 SCHEMA_VERSION = 1
 
@@ -113,11 +113,11 @@ class FileStore:
 
     async def find_idempotent(self, tenant_id: str, key: str) -> tuple[str, str] | None:
         """The fingerprint and file id of the tenant's first upload with this Idempotency-Key."""
-        async with self._reader.execute(
+        row = await fetch_one(
+            self._reader,
             "SELECT fingerprint, file_id FROM idempotency_keys WHERE tenant_id = ? AND idempotency_key = ?",
             (tenant_id, key),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return (row[0], row[1]) if row else None
 
     async def by_file_id(self, tenant_id: str, file_id: str) -> StoredFile | None:
@@ -128,11 +128,11 @@ class FileStore:
 
     async def _one(self, column: str, tenant_id: str, value: str) -> StoredFile | None:
         # Another tenant's file is looked up as if it did not exist.
-        async with self._reader.execute(
+        row = await fetch_one(
+            self._reader,
             f"SELECT tenant_id, created_at, data_json FROM files WHERE {column} = ? AND tenant_id = ?",
             (value, tenant_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:
             return None
         return StoredFile(row[0], datetime.fromisoformat(row[1]), FileExtractedData.model_validate_json(row[2]))

@@ -11,7 +11,6 @@ import asyncio
 import heapq
 import itertools
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -20,7 +19,6 @@ from contracts.codec import UndecodableEvent, decode
 from projections.batch import LoggedEvent, fold_batch
 from projections.kafka_client import stop_reading
 from projections.notifications import ChangeHub
-from projections.state import ExecutionState
 from projections.store import ReadModel
 
 log = logging.getLogger(__name__)
@@ -37,7 +35,6 @@ class ProjectionRunner:
         hub: ChangeHub,
         topic: str,
         max_batch: int = 2000,
-        cached_states: int = 20_000,
     ) -> None:
         self._consumer_factory = consumer_factory
         self._store = store
@@ -51,9 +48,6 @@ class ProjectionRunner:
         self._caught_up = asyncio.Event()
         self._waiters: dict[int, list[Waiter]] = {}
         self._tiebreak = itertools.count()
-        # This runner is its file's only writer, so recent states can be kept in memory.
-        self._recent: OrderedDict[str, ExecutionState] = OrderedDict()
-        self._cached_states = cached_states
 
     @property
     def caught_up(self) -> bool:
@@ -93,6 +87,20 @@ class ProjectionRunner:
         async with asyncio.timeout(timeout):
             await applied
 
+    async def wait_current(self, timeout: float) -> None:
+        """Return once everything on the log now is in the read model: a read barrier.
+
+        For a read that found nothing: an execution created through another replica, or whose
+        creator's wait timed out, may be on the log already and only a moment from here.
+        """
+        consumer = self._consumer
+        assert consumer is not None, "runner not started"
+        async with asyncio.timeout(timeout):
+            ends = await consumer.end_offsets([TopicPartition(self._topic, p) for p in self._next_offsets])
+            for tp, end in ends.items():
+                if end > 0:
+                    await self.wait_for(tp.partition, end - 1, timeout)
+
     async def wait_caught_up(self, timeout: float) -> None:
         async with asyncio.timeout(timeout):
             await self._caught_up.wait()
@@ -113,29 +121,16 @@ class ProjectionRunner:
 
     async def _apply(self, records: list[ConsumerRecord], positions: dict[int, int]) -> None:
         logged = [event for event in map(self._decode, records) if event is not None]
-        folded = fold_batch(await self._known_states({item.event.subject for item in logged}), logged)
+        folded = fold_batch(await self._store.load_states({item.event.subject for item in logged}), logged)
         next_offsets = {p: max(offset, positions.get(p, offset)) for p, offset in self._next_offsets.items()}
         for record in records:
             next_offsets[record.partition] = max(next_offsets.get(record.partition, 0), record.offset + 1)
         await self._store.commit(folded, self._topic, next_offsets)
         self._next_offsets = next_offsets
-        self._remember(folded.changed())
         # Only after the commit: a stream never shows what a GET could not.
         self._hub.publish(folded.transitions)
         self._release_waiters()
         self._check_caught_up()
-
-    async def _known_states(self, execution_ids: set[str]) -> dict[str, ExecutionState]:
-        known = {i: self._recent[i] for i in execution_ids if i in self._recent}
-        known |= await self._store.load_states(execution_ids - known.keys())
-        return known
-
-    def _remember(self, states: list[ExecutionState]) -> None:
-        for state in states:
-            self._recent[state.execution_id] = state
-            self._recent.move_to_end(state.execution_id)
-        while len(self._recent) > self._cached_states:
-            self._recent.popitem(last=False)
 
     def _release_waiters(self) -> None:
         for partition, waiters in self._waiters.items():

@@ -1,9 +1,11 @@
-"""Opening a read model's SQLite file, rebuilt from scratch when its schema is older."""
+"""Opening a read model's SQLite file (rebuilt from scratch when its schema is older), and reading it."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -47,3 +49,24 @@ async def _has_tables(db: aiosqlite.Connection) -> bool:
     async with db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'") as cursor:
         row = await cursor.fetchone()
     return bool(row and row[0])
+
+
+Row = tuple[Any, ...]
+
+
+async def fetch_all(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> list[Row]:
+    """Run a query and read all its rows in one step on the connection's thread.
+
+    A statement left open between `execute` and `fetch*` keeps its connection's read
+    snapshot: every query that overlaps it on the same connection sees the database as it
+    was then, however many commits came after. Under steady load requests always overlap,
+    so a reader connection could lag its writer indefinitely; finishing every statement in
+    one step means each query starts from the latest commit.
+    """
+    rows = await db.execute_fetchall(sql, args)
+    return [tuple(row) for row in rows]
+
+
+async def fetch_one(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> Row | None:
+    rows = await fetch_all(db, sql, args)
+    return rows[0] if rows else None

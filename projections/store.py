@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ import aiosqlite
 
 from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent, ExecutionPromotedToExample
 from projections.batch import FoldedBatch
-from projections.sqlite_files import connect, open_versioned
+from projections.sqlite_files import connect, fetch_all, fetch_one, open_versioned
 from projections.state import ExecutionState, Status
 
 log = logging.getLogger(__name__)
@@ -118,17 +119,24 @@ class Page:
 
 
 class ReadModel:
-    """One writer connection for the runner, one reader connection for queries."""
+    """One writer connection for the runner, one reader connection for queries.
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    The runner is the file's only writer, so the states it committed last are also kept in
+    memory: a read of a recent execution answers from there, exactly as of the last commit,
+    without a trip to SQLite's thread.
+    """
+
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, cached_states: int) -> None:
         self._writer = writer
         self._reader = reader
+        self._recent: OrderedDict[str, ExecutionState] = OrderedDict()
+        self._cached_states = cached_states
 
     @classmethod
-    async def open(cls, path: Path) -> ReadModel:
+    async def open(cls, path: Path, cached_states: int = 20_000) -> ReadModel:
         writer = await open_versioned(path, SCHEMA, SCHEMA_VERSION)
         reader = await connect(path)
-        return cls(writer, reader)
+        return cls(writer, reader, cached_states)
 
     async def close(self) -> None:
         await self._reader.close()
@@ -141,16 +149,16 @@ class ReadModel:
             return {partition: offset async for partition, offset in cursor}
 
     async def load_states(self, execution_ids: set[str]) -> dict[str, ExecutionState]:
-        if not execution_ids:
-            return {}
-        marks = ",".join("?" * len(execution_ids))
-        async with self._writer.execute(
-            f"SELECT state_json FROM executions WHERE execution_id IN ({marks})",
-            tuple(execution_ids),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        """The current states of these executions (for the writer: what a new batch folds onto)."""
+        known = {i: self._recent[i] for i in execution_ids if i in self._recent}
+        missing = tuple(execution_ids - known.keys())
+        if not missing:
+            return known
+        marks = ",".join("?" * len(missing))
+        sql = f"SELECT state_json FROM executions WHERE execution_id IN ({marks})"
+        rows = await fetch_all(self._writer, sql, missing)
         states = (ExecutionState.model_validate_json(row[0]) for row in rows)
-        return {state.execution_id: state for state in states}
+        return known | {state.execution_id: state for state in states}
 
     async def commit(self, folded: FoldedBatch, topic: str, next_offsets: dict[int, int]) -> None:
         """Write a folded batch and the positions after it, atomically."""
@@ -206,6 +214,14 @@ class ReadModel:
             await db.rollback()
             raise
         await db.commit()
+        self._remember(folded.changed())
+
+    def _remember(self, states: list[ExecutionState]) -> None:
+        for state in states:
+            self._recent[state.execution_id] = state
+            self._recent.move_to_end(state.execution_id)
+        while len(self._recent) > self._cached_states:
+            self._recent.popitem(last=False)
 
     async def _write_promotions(self, folded: FoldedBatch) -> None:
         sets, examples = [], []
@@ -223,13 +239,13 @@ class ReadModel:
         await self._writer.executemany("INSERT OR IGNORE INTO examples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", examples)
 
     async def example_sets(self, tenant_id: str) -> list[dict[str, Any]]:
-        async with self._reader.execute(
+        rows = await fetch_all(
+            self._reader,
             "SELECT s.example_set_id, s.name, s.description, s.created_at, count(e.example_id) "
             "FROM example_sets s LEFT JOIN examples e USING (example_set_id) "
             "WHERE s.tenant_id = ? GROUP BY s.example_set_id ORDER BY s.created_at DESC",
             (tenant_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [{"exampleSetId": r[0], "name": r[1], "description": r[2], "createdAt": r[3], "exampleCount": r[4]}
                 for r in rows]  # fmt: skip
 
@@ -237,22 +253,25 @@ class ReadModel:
         found = [s for s in await self.example_sets(tenant_id) if s["exampleSetId"] == example_set_id]
         if not found:
             return None
-        async with self._reader.execute(
+        rows = await fetch_all(
+            self._reader,
             "SELECT example_id, execution_id, name, rationale, input_json, output_json, created_at "
             "FROM examples WHERE example_set_id = ? ORDER BY created_at, example_id",
             (example_set_id,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         keys = ("exampleId", "executionId", "name", "rationale", "input", "output", "createdAt")
         examples = [dict(zip(keys, (*r[:4], json.loads(r[4]), json.loads(r[5]), r[6]), strict=True)) for r in rows]
         return {**found[0], "examples": examples}
 
     async def get(self, tenant_id: str, execution_id: str) -> ExecutionState | None:
-        async with self._reader.execute(
+        recent = self._recent.get(execution_id)
+        if recent is not None:
+            return recent if recent.tenant_id == tenant_id else None
+        row = await fetch_one(
+            self._reader,
             "SELECT state_json FROM executions WHERE execution_id = ? AND tenant_id = ?",
             (execution_id, tenant_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return ExecutionState.model_validate_json(row[0]) if row else None
 
     async def search(
@@ -272,35 +291,37 @@ class ReadModel:
             where.append("status = ?")
             args.append(status.value)
         clause = " AND ".join(where)
-        async with self._reader.execute(f"SELECT count(*) FROM executions WHERE {clause}", args) as cursor:
-            (total,) = await cursor.fetchone() or (0,)
-        async with self._reader.execute(
+        (total,) = await fetch_one(self._reader, f"SELECT count(*) FROM executions WHERE {clause}", args) or (0,)
+        rows = await fetch_all(
+            self._reader,
             f"SELECT state_json FROM executions WHERE {clause} "
             "ORDER BY created_at DESC, execution_id DESC LIMIT ? OFFSET ?",
             [*args, page_size, (page - 1) * page_size],
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return Page([ExecutionState.model_validate_json(row[0]) for row in rows], total)
 
     async def find_idempotent(self, tenant_id: str, key: str) -> IdempotentCreate | None:
-        async with self._reader.execute(
+        row = await fetch_one(
+            self._reader,
             "SELECT fingerprint, execution_id FROM idempotency_keys WHERE tenant_id = ? AND idempotency_key = ?",
             (tenant_id, key),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return IdempotentCreate(fingerprint=row[0], execution_id=row[1]) if row else None
 
     async def usage(self, tenant_id: str, actor: str, now: datetime) -> Usage:
         """Creations by `actor` in this minute and the one before, and by the tenant this month."""
         minutes = (usage_minute(now), usage_minute(now - timedelta(minutes=1)))
-        async with self._reader.execute(
-            "SELECT minute, executions FROM minute_usage WHERE actor = ? AND minute IN (?, ?)", (actor, *minutes)
-        ) as cursor:
-            by_minute = {minute: count for minute, count in await cursor.fetchall()}
-        async with self._reader.execute(
-            "SELECT executions FROM monthly_usage WHERE tenant_id = ? AND month = ?", (tenant_id, usage_month(now))
-        ) as cursor:
-            row = await cursor.fetchone()
+        rows = await fetch_all(
+            self._reader,
+            "SELECT minute, executions FROM minute_usage WHERE actor = ? AND minute IN (?, ?)",
+            (actor, *minutes),
+        )
+        by_minute = {minute: count for minute, count in rows}
+        row = await fetch_one(
+            self._reader,
+            "SELECT executions FROM monthly_usage WHERE tenant_id = ? AND month = ?",
+            (tenant_id, usage_month(now)),
+        )
         return Usage(
             actor_this_minute=by_minute.get(minutes[0], 0),
             actor_previous_minute=by_minute.get(minutes[1], 0),
@@ -308,10 +329,9 @@ class ReadModel:
         )
 
     async def history(self, execution_id: str) -> list[ExecutionEvent]:
-        async with self._reader.execute(
-            "SELECT event_json FROM events WHERE execution_id = ? ORDER BY sequence", (execution_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await fetch_all(
+            self._reader, "SELECT event_json FROM events WHERE execution_id = ? ORDER BY sequence", (execution_id,)
+        )
         return [EVENT_ADAPTER.validate_json(row[0]) for row in rows]
 
 

@@ -13,6 +13,7 @@ from aiohttp import web
 from services.gateway import keys
 from services.gateway.auth import principal_of
 from services.gateway.errors import ApiError
+from services.gateway.execution_lookup import require_execution
 from services.gateway.requests import dumps
 from services.gateway.sse import SSE_HEADERS, frame, resume_point
 
@@ -23,11 +24,9 @@ async def stream_channel(request: web.Request) -> web.StreamResponse:
     channel_id = request.match_info["channel_id"]
     execution_id = channel_id.removeprefix(CHANNEL_PREFIX)
     tenant_id = principal_of(request).tenant_id
-    if (
-        not channel_id.startswith(CHANNEL_PREFIX)
-        or await request.app[keys.READ_MODEL].get(tenant_id, execution_id) is None
-    ):
+    if not channel_id.startswith(CHANNEL_PREFIX):
         raise ApiError(404, "NotFound", "No channel with this id.")
+    await require_execution(request.app, tenant_id, execution_id, "channel with this id")
     after = resume_point(request)
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)

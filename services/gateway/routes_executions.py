@@ -13,6 +13,7 @@ from services.gateway.appending import append_and_wait, command_context
 from services.gateway.auth import principal_of
 from services.gateway.commands import AlreadyTerminal, decide_cancel
 from services.gateway.errors import ApiError
+from services.gateway.execution_lookup import require_execution
 from services.gateway.requests import int_query
 from services.gateway.sse import stream_execution
 
@@ -20,11 +21,8 @@ MAX_PAGE_SIZE = 100
 
 
 async def load_execution(request: web.Request) -> ExecutionState:
-    """The caller's execution, or 404: another tenant's ids look exactly like unknown ones."""
-    state = await request.app[keys.READ_MODEL].get(principal_of(request).tenant_id, request.match_info["execution_id"])
-    if state is None:
-        raise ApiError(404, "NotFound", "No execution with this id.")
-    return state
+    tenant_id = principal_of(request).tenant_id
+    return await require_execution(request.app, tenant_id, request.match_info["execution_id"], "execution with this id")
 
 
 async def get_execution(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from services.gateway.auth import principal_of
 from services.gateway.catalog import THREAT_INTEL_PIPELINE_ID
 from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
+from services.gateway.execution_lookup import require_execution
 from services.gateway.requests import int_query, read_body
 
 ARN_PREFIX = "arn:execution-tracking:states:local:execution:threat-intel-to-sigma:"
@@ -47,11 +48,10 @@ async def generate(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     arn = request.match_info["arn"]
-    state = None
-    if arn.startswith(ARN_PREFIX):
-        state = await request.app[keys.READ_MODEL].get(principal_of(request).tenant_id, arn[len(ARN_PREFIX) :])
-    if state is None:
-        raise ApiError(404, "NotFound", "No execution with this executionArn.")
+    what = "execution with this executionArn"
+    if not arn.startswith(ARN_PREFIX):
+        raise ApiError(404, "NotFound", f"No {what}.")
+    state = await require_execution(request.app, principal_of(request).tenant_id, arn[len(ARN_PREFIX) :], what)
     return web.json_response({"data": status_body(state)})
 
 

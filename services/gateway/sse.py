@@ -9,6 +9,7 @@ the close. Named `ping` events keep idle proxies from dropping the line.
 from __future__ import annotations
 
 import asyncio
+import re
 
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from projections.state import ExecutionState
 from services.gateway import keys
 from services.gateway.auth import principal_of
 from services.gateway.errors import ApiError
+from services.gateway.execution_lookup import require_execution
 from services.gateway.requests import dumps
 
 SSE_HEADERS = {
@@ -33,12 +35,18 @@ def frame(event: str, data: str, event_id: int | None = None) -> bytes:
     return f"{head}event: {event}\ndata: {data}\n\n".encode()
 
 
+SEQUENCE = re.compile(r"[0-9]{1,18}")
+"""ASCII digits only (`str.isdigit` accepts '²'), and few enough to stay a sequence number."""
+
+
 def resume_point(request: web.Request) -> int | None:
     raw = request.headers.get("Last-Event-ID") or request.query.get("after")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
-        raise ApiError(400, "BadRequest", "Last-Event-ID / 'after' must be a non-negative integer sequence.")
+    if SEQUENCE.fullmatch(raw) is None:
+        raise ApiError(
+            400, "BadRequest", "Last-Event-ID / 'after' must be a non-negative integer sequence of at most 18 digits."
+        )
     return int(raw)
 
 
@@ -61,7 +69,9 @@ class ExecutionStream:
         await self._response.write(frame("ping", "{}"))
 
     async def catch_up(self, state: ExecutionState, after: int | None) -> None:
-        if after is None:
+        if after is None or after > state.sequence:
+            # Nothing to resume from, or a point this execution never reached (another
+            # execution's id, a client's bug): start from what exists rather than wait for it.
             await self.send_state(state)
             return
         self.sent_sequence = after
@@ -98,8 +108,7 @@ async def stream_execution(request: web.Request) -> web.StreamResponse:
     execution_id = request.match_info["execution_id"]
     read_model = request.app[keys.READ_MODEL]
     after = resume_point(request)
-    if await read_model.get(tenant_id, execution_id) is None:
-        raise ApiError(404, "NotFound", "No execution with this id.")
+    await require_execution(request.app, tenant_id, execution_id, "execution with this id")
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
     request.app[keys.STREAMS].add(response)

@@ -66,6 +66,15 @@ async def test_sse_resumes_after_last_event_id_without_repeats(stack: Stack) -> 
     assert [e.event for e in whole] == ["execution-state", "stream-complete"]
 
 
+async def test_sse_resumed_past_the_executions_last_event_answers_what_exists(stack: Stack) -> None:
+    created = await stack.trigger("pl_document_summarizer", QUERY)
+    # While it runs and once it has ended: either way the stream ends with the terminal state.
+    for _ in range(2):
+        events = await stack.sse(created["executionId"], headers={"Last-Event-ID": "99"}, timeout=30)
+        assert events[-1].event == "stream-complete" and events[-1].data["status"] == "succeeded"
+        assert [e.event for e in events if e.event != "ping"][-2:] == ["execution-state", "stream-complete"]
+
+
 async def test_cancel_a_running_execution(stack: Stack) -> None:
     created = await stack.trigger("pl_code_agent", QUERY)
     execution_id = created["executionId"]

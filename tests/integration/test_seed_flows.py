@@ -10,17 +10,13 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from infra.kafka.launcher import free_port
+from tests.integration.devstack import devstack_processes
 from tests.seeds import v1_polling
 
 SEEDS = Path(__file__).parent.parent / "seeds"
@@ -29,28 +25,8 @@ KEY = "seed-flow-key"
 
 @pytest.fixture
 async def devstack(kafka_servers: str, tmp_path: Path) -> AsyncIterator[str]:
-    port = free_port()
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_servers, "PORT": str(port), "DATA_DIR": str(tmp_path),
-           "DEV_API_KEY": KEY, "EVENTS_TOPIC": f"seed-{port}", "HANDLER_CONSUMER_GROUP": f"seed-{port}",
-           "DEMO_STEP_DELAY_S": "0.3"}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.devstack", env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if (await asyncio.to_thread(requests.get, f"{base}/readyz", timeout=1)).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        await asyncio.sleep(0.3)
-    else:
-        process.kill()
-        raise AssertionError("make run's stack did not become ready in 60 s")
-    try:
+    async with devstack_processes(kafka_servers, tmp_path, KEY, DEMO_STEP_DELAY_S="0.3") as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(process.wait(), 30) == 0, "make run's stack stops cleanly"
 
 
 async def curl(*args: str) -> str:

@@ -1,5 +1,6 @@
 """The SQLite read model, on real files."""
 
+import asyncio
 from pathlib import Path
 
 from contracts.codec import encode
@@ -88,4 +89,36 @@ async def test_a_read_model_of_an_older_schema_is_discarded_for_a_rebuild(tmp_pa
     assert await store.positions(TOPIC) == {}, "rebuilt from offset 0"
     await store.commit(fold_batch({}, logged([created()])), TOPIC, {0: 1})
     assert (await store.get(TENANT, "exec-1")) is not None
+    await store.close()
+
+
+async def test_reads_overlapping_each_other_still_see_every_commit(tmp_path: Path) -> None:
+    """Queries keep coming on the one reader connection while the writer commits: each
+    query must start from the latest commit, not from a snapshot an overlapping one holds."""
+    store = await ReadModel.open(tmp_path / "rm.sqlite3", cached_states=0)
+    stop = asyncio.Event()
+
+    async def busy_reader() -> None:
+        while not stop.is_set():
+            await store.search(TENANT, pipeline_id=None, status=None, page=1, page_size=100)
+
+    readers = [asyncio.create_task(busy_reader()) for _ in range(8)]
+    try:
+        for n in range(1, 41):
+            await store.commit(fold_batch({}, logged([created(f"e{n}", seconds=n)], start=n)), TOPIC, {0: n + 1})
+            assert await store.get(TENANT, f"e{n}") is not None, f"commit {n} not visible to the next read"
+            page = await store.search(TENANT, pipeline_id=None, status=None, page=1, page_size=1)
+            assert page.total == n
+    finally:
+        stop.set()
+        await asyncio.gather(*readers)
+        await store.close()
+
+
+async def test_a_recent_state_is_served_to_its_tenant_only(tmp_path: Path) -> None:
+    store = await ReadModel.open(tmp_path / "rm.sqlite3")
+    await store.commit(fold_batch({}, logged([created(), started()])), TOPIC, {0: 2})
+    state = await store.get(TENANT, "exec-1")
+    assert state is not None and state.status is Status.RUNNING
+    assert await store.get("another-tenant", "exec-1") is None
     await store.close()
