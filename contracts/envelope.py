@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 SPEC_VERSION = "1.0"
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+MAX_ATTRIBUTE_LENGTH = 256
+MAX_SEQUENCE = 2**31 - 1
+
+
+def _storable(moment: datetime) -> datetime:
+    """Only times every reader can convert to UTC and store (year 1 at +01:00 is year 0 in UTC)."""
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"time must be from {EARLIEST.isoformat()} until {LATEST.isoformat()}")
+    return moment
+
+
+EventTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_storable),
+    Field(description="With a UTC offset; from 1970-01-01T00:00:00Z until 9999-01-01T00:00:00Z."),
+]
+Attribute = Annotated[str, Field(min_length=1, max_length=MAX_ATTRIBUTE_LENGTH)]
 
 
 class Frozen(BaseModel):
@@ -32,14 +52,14 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     specversion: str = SPEC_VERSION
-    id: str
-    source: str
-    type: str
-    subject: str = Field(description="The execution id; also the Kafka key.")
-    time: datetime
+    id: Attribute
+    source: Attribute
+    type: Attribute
+    subject: Attribute = Field(description="The execution id; also the Kafka key.")
+    time: EventTime
     datacontenttype: str = "application/json"
-    sequence: int | None = Field(default=None, ge=1)
-    tenantid: str
-    actor: str
-    correlationid: str
-    causationid: str | None = None
+    sequence: int | None = Field(default=None, ge=1, le=MAX_SEQUENCE)
+    tenantid: Attribute
+    actor: Attribute
+    correlationid: Attribute
+    causationid: Attribute | None = None

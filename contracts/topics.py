@@ -8,6 +8,10 @@ from contracts.files import TOPIC_MAX_MESSAGE_BYTES
 from contracts.tokens import TOKENS_RETENTION_MS
 
 UNLIMITED = "-1"
+MAX_MESSAGE_BYTES = 1024 * 1024
+"""`max.message.bytes` of the events and tenancy topics: Kafka's usual limit, set explicitly."""
+MAX_EVENT_RECORD_BYTES = 1_000_000
+"""The largest event a producer sends there: room left for the batch's own framing."""
 DEFAULT_EVENTS_TOPIC = "executions.events"
 
 
@@ -23,12 +27,12 @@ def event_topics(events_topic: str, partitions: int, replication_factor: int = 1
     """The event log (kept forever: it is the audit trail), its dead-letter topic, the
     tenancy topic (one partition: tenants and keys are few, and their order is global),
     streamed tokens (kept a while) and extracted files (kept forever, larger records)."""
-    large_records = str(TOPIC_MAX_MESSAGE_BYTES)
+    large_records, usual_records = str(TOPIC_MAX_MESSAGE_BYTES), str(MAX_MESSAGE_BYTES)
     forever = {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED, "cleanup.policy": "delete"}
     return [
-        TopicSpec(events_topic, partitions, replication_factor, forever),
+        TopicSpec(events_topic, partitions, replication_factor, {**forever, "max.message.bytes": usual_records}),
         TopicSpec(f"{events_topic}.dlq", 1, replication_factor, forever),
-        TopicSpec(f"{events_topic}.tenancy", 1, replication_factor, forever),
+        TopicSpec(f"{events_topic}.tenancy", 1, replication_factor, {**forever, "max.message.bytes": usual_records}),
         TopicSpec(f"{events_topic}.tokens", partitions, replication_factor, {"retention.ms": TOKENS_RETENTION_MS}),
         TopicSpec(f"{events_topic}.files", 1, replication_factor, {**forever, "max.message.bytes": large_records}),
     ]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from contracts.events import ExecutionEvent, ExecutionPromotedToExample
 from projections.state import ExecutionState, InvalidTransition, evolve, is_duplicate
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +48,7 @@ def fold_batch(known: dict[str, ExecutionState], records: list[LoggedEvent]) -> 
         try:
             new_state = evolve(current, event)
         except InvalidTransition as error:
-            log.warning("skipping %s at %s:%s: %s", event.type, record.partition, record.offset, error)
-            folded.rejected.append((record, str(error)))
+            folded.rejected.append((record, f"{event.type} cannot be applied: {error}"))
             continue
         folded.states[event.subject] = new_state
         if isinstance(event, ExecutionPromotedToExample):

@@ -11,19 +11,26 @@ import asyncio
 import heapq
 import itertools
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 
 from contracts.codec import UndecodableEvent, decode
-from projections.batch import LoggedEvent, fold_batch
+from projections.batch import FoldedBatch, LoggedEvent, fold_batch
 from projections.kafka_client import stop_reading
 from projections.notifications import ChangeHub
+from projections.quarantine import Quarantine
+from projections.state import ExecutionState
 from projections.store import ReadModel
 
 log = logging.getLogger(__name__)
 
 ConsumerFactory = Callable[[], AIOKafkaConsumer]
+RETRY_S = 1.0
+STORE_REFUSED = (ValueError, OverflowError, TypeError, sqlite3.DataError, sqlite3.IntegrityError)
+"""What storing a record that decoded can still raise when the record, not the disk, is at fault."""
 Waiter = tuple[int, int, "asyncio.Future[None]"]
 
 
@@ -48,6 +55,7 @@ class ProjectionRunner:
         self._caught_up = asyncio.Event()
         self._waiters: dict[int, list[Waiter]] = {}
         self._tiebreak = itertools.count()
+        self.quarantine = Quarantine()
 
     @property
     def caught_up(self) -> bool:
@@ -101,11 +109,35 @@ class ProjectionRunner:
                 if end > 0:
                     await self.wait_for(tp.partition, end - 1, timeout)
 
+    async def log_reachable(self, timeout: float) -> bool:
+        """Whether the broker answers for this runner's topic now (not whether it did once)."""
+        consumer = self._consumer
+        if consumer is None:
+            return False
+        try:
+            async with asyncio.timeout(timeout):
+                await consumer.end_offsets([TopicPartition(self._topic, p) for p in self._next_offsets])
+        except (TimeoutError, KafkaError):
+            return False
+        return True
+
     async def wait_caught_up(self, timeout: float) -> None:
         async with asyncio.timeout(timeout):
             await self._caught_up.wait()
 
     async def _run(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            try:
+                await self._follow(consumer)
+            except Exception:
+                # Not a record's fault (those are quarantined one by one): the disk, the broker.
+                # Waiting and going on from what was stored loses nothing and skips nothing.
+                log.exception("projection of %s failed; going on from its last commit in %g s", self._topic, RETRY_S)
+                await asyncio.sleep(RETRY_S)
+                for partition, offset in self._next_offsets.items():
+                    consumer.seek(TopicPartition(self._topic, partition), offset)
+
+    async def _follow(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batches = await consumer.getmany(timeout_ms=1000, max_records=self._max_batch)
             records = [record for batch in batches.values() for record in batch]
@@ -121,16 +153,39 @@ class ProjectionRunner:
 
     async def _apply(self, records: list[ConsumerRecord], positions: dict[int, int]) -> None:
         logged = [event for event in map(self._decode, records) if event is not None]
-        folded = fold_batch(await self._store.load_states({item.event.subject for item in logged}), logged)
         next_offsets = {p: max(offset, positions.get(p, offset)) for p, offset in self._next_offsets.items()}
         for record in records:
             next_offsets[record.partition] = max(next_offsets.get(record.partition, 0), record.offset + 1)
-        await self._store.commit(folded, self._topic, next_offsets)
+        try:
+            transitions = await self._commit(logged, next_offsets)
+        except STORE_REFUSED as error:
+            log.warning("a batch of %s could not be stored (%r); storing its records one by one", self._topic, error)
+            transitions = await self._commit_one_by_one(logged, next_offsets)
         self._next_offsets = next_offsets
         # Only after the commit: a stream never shows what a GET could not.
-        self._hub.publish(folded.transitions)
+        self._hub.publish(transitions)
         self._release_waiters()
         self._check_caught_up()
+
+    async def _commit(self, logged: list[LoggedEvent], next_offsets: dict[int, int]) -> list[ExecutionState]:
+        folded = fold_batch(await self._store.load_states({item.event.subject for item in logged}), logged)
+        await self._store.commit(folded, self._topic, next_offsets)
+        for item, reason in folded.rejected:
+            self.quarantine.add(item.topic, item.partition, item.offset, reason)
+        return folded.transitions
+
+    async def _commit_one_by_one(self, logged: list[LoggedEvent], next_offsets: dict[int, int]) -> list[ExecutionState]:
+        """Each record alone, so that the one a reader cannot store is skipped and no other."""
+        transitions: list[ExecutionState] = []
+        for item in logged:
+            past_it = {item.partition: item.offset + 1}
+            try:
+                transitions += await self._commit([item], past_it)
+            except STORE_REFUSED as error:
+                self.quarantine.add(item.topic, item.partition, item.offset, f"cannot be stored: {error!r}")
+                await self._store.commit(FoldedBatch(states={}), self._topic, past_it)
+        await self._store.commit(FoldedBatch(states={}), self._topic, next_offsets)
+        return transitions
 
     def _release_waiters(self) -> None:
         for partition, waiters in self._waiters.items():
@@ -145,7 +200,7 @@ class ProjectionRunner:
             event = decode(record.value)
         except UndecodableEvent as error:
             # The handler's consumer group dead-letters it; read models just skip it.
-            log.warning("skipping undecodable record %s:%s: %s", record.partition, record.offset, error.reason)
+            self.quarantine.add(record.topic, record.partition, record.offset, error.reason)
             return None
         return LoggedEvent(event, record.topic, record.partition, record.offset, record.value)
 

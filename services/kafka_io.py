@@ -8,13 +8,14 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 from aiokafka.structs import RecordMetadata
 
 from contracts.codec import Record, encode
 from contracts.envelope import Envelope
 from contracts.files import TOPIC_MAX_MESSAGE_BYTES
-from contracts.topics import TopicSpec, event_topics
+from contracts.topics import MAX_EVENT_RECORD_BYTES, TopicSpec, event_topics
+from projections.kafka_client import stop_within
 from services.kafka_settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -25,26 +26,111 @@ TRANSACTION_TIMEOUT_MS = 15_000
 long at most (a new writer of the partition aborts it at once)."""
 
 SendFn = Callable[[str, Record], Awaitable[RecordMetadata]]
+RECORD_OVERHEAD_BYTES = 64
+RENEW_TIMEOUT_S = 10.0
 
 
 class PublishFailed(Exception):
     """The event was not acknowledged by the broker in time; nothing was recorded."""
 
 
-class EventPublisher:
-    """Appends events to the log, each send bounded by a deadline."""
+class RecordTooLarge(Exception):
+    """The event is larger than its topic takes; it was not sent."""
 
-    def __init__(self, send: SendFn, topic: str, timeout_s: float) -> None:
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the event is {size} bytes; the log takes at most {limit} per event")
+        self.size = size
+        self.limit = limit
+
+
+def record_size(record: Record) -> int:
+    """Bytes a record takes in a batch, near enough: key, value, headers, and per-record framing."""
+    headers = sum(len(name) + len(value) + 10 for name, value in record.headers)
+    return len(record.key) + len(record.value) + headers + RECORD_OVERHEAD_BYTES
+
+
+class EventPublisher:
+    """Appends events to the log, each send bounded by a deadline, none larger than the topic takes."""
+
+    def __init__(
+        self, send: SendFn, topic: str, timeout_s: float, max_record_bytes: int = MAX_EVENT_RECORD_BYTES
+    ) -> None:
         self._send = send
         self._topic = topic
         self._timeout_s = timeout_s
+        self._max_record_bytes = max_record_bytes
 
     async def publish(self, event: Envelope) -> RecordMetadata:
+        record = encode(event)
+        if (size := record_size(record)) > self._max_record_bytes:
+            # Checked here, not left to the broker: a batch it refuses breaks the producer's
+            # numbering of that partition for every later sender.
+            raise RecordTooLarge(size, self._max_record_bytes)
         try:
             async with asyncio.timeout(self._timeout_s):
-                return await self._send(self._topic, encode(event))
+                return await self._send(self._topic, record)
         except (TimeoutError, KafkaError) as error:
             raise PublishFailed(f"broker did not acknowledge {event.type} in time: {error!r}") from error
+
+
+ProducerFactory = Callable[[], AIOKafkaProducer]
+
+
+class RenewingProducer:
+    """A service's producer, replaced by a fresh one when a send leaves it unusable.
+
+    An idempotent producer numbers its batches per partition. Once the broker refuses one
+    outright, every later batch to that partition is out of sequence and fails, for every
+    caller, until the process restarts. A new producer starts a new numbering.
+    """
+
+    def __init__(self, factory: ProducerFactory) -> None:
+        self._factory = factory
+        self._producer: AIOKafkaProducer | None = None
+        self._renewing = asyncio.Lock()
+        self._retired: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        self._producer = self._factory()
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*self._retired, return_exceptions=True)
+        if self._producer is not None:
+            await stop_within(self._producer)
+
+    async def send(self, topic: str, record: Record) -> RecordMetadata:
+        producer = self._producer
+        assert producer is not None, "producer not started"
+        try:
+            return await producer.send_and_wait(topic, record.value, key=record.key, headers=record.headers)
+        except KafkaError as error:
+            if _leaves_producer_unusable(error):
+                await self._renew(producer, error)
+            raise
+
+    async def _renew(self, failed: AIOKafkaProducer, cause: KafkaError) -> None:
+        async with self._renewing:
+            if self._producer is not failed:
+                return  # a concurrent sender renewed it already
+            fresh = self._factory()
+            try:
+                async with asyncio.timeout(RENEW_TIMEOUT_S):
+                    await fresh.start()
+            except (TimeoutError, KafkaError) as error:
+                log.warning("could not renew the producer after %r: %r; keeping it", cause, error)
+                await stop_within(fresh)
+                return
+            log.warning("producer renewed after %r", cause)
+            self._producer = fresh
+            retired = asyncio.create_task(stop_within(failed))
+            self._retired.add(retired)
+            retired.add_done_callback(self._retired.discard)
+
+
+def _leaves_producer_unusable(error: KafkaError) -> bool:
+    """A refusal of the batch itself; not the broker being slow or away, which a retry outlives."""
+    return not error.retriable and not isinstance(error, KafkaTimeoutError)
 
 
 def make_producer(settings: KafkaSettings, client_id: str, transactional_id: str | None = None) -> AIOKafkaProducer:

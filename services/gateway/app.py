@@ -13,7 +13,7 @@ from projections.channels import ChannelFollower
 from projections.directory_follower import DirectoryFollower
 from projections.file_store import FileStore
 from projections.files_follower import FilesFollower
-from projections.kafka_client import make_reader, stop_within
+from projections.kafka_client import make_reader
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
@@ -38,10 +38,10 @@ from services.gateway.limits import LimitGuard
 from services.gateway.settings import GatewaySettings
 from services.kafka_io import (
     EventPublisher,
+    RenewingProducer,
     ensure_topics,
     make_producer,
     partitions_of,
-    producer_send,
 )
 
 
@@ -78,14 +78,17 @@ async def _read_model(app: web.Application) -> AsyncIterator[None]:
 async def _publisher(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     await ensure_topics(settings.kafka)
-    producer = make_producer(settings.kafka, client_id=settings.instance_id)
+    producer = RenewingProducer(lambda: make_producer(settings.kafka, client_id=settings.instance_id))
     await producer.start()
-    send, timeout_s = producer_send(producer), settings.kafka.send_timeout_s
+    send, timeout_s = producer.send, settings.kafka.send_timeout_s
     app[keys.PUBLISHER] = EventPublisher(send, settings.kafka.events_topic, timeout_s)
     app[keys.TENANCY_PUBLISHER] = EventPublisher(send, settings.kafka.tenancy_topic, timeout_s)
-    app[keys.FILES_PUBLISHER] = EventPublisher(send, settings.kafka.files_topic, timeout_s)
+    # Uploads check their own event's size first (413 FileTooLarge); the topic takes a little more.
+    app[keys.FILES_PUBLISHER] = EventPublisher(
+        send, settings.kafka.files_topic, timeout_s, max_record_bytes=TOPIC_MAX_MESSAGE_BYTES - 64 * 1024
+    )
     yield
-    await stop_within(producer)
+    await producer.stop()
 
 
 async def _directory(app: web.Application) -> AsyncIterator[None]:

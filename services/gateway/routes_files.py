@@ -14,14 +14,13 @@ from contracts.files import MAX_EVENT_BYTES
 from projections.file_store import StoredFile
 from services.files.extraction import ExtractionFailed
 from services.gateway import keys
-from services.gateway.appending import command_context
+from services.gateway.appending import command_context, publish
 from services.gateway.commands import CommandContext, Upload, decide_upload, upload_fingerprint
 from services.gateway.creation import idempotency_key
-from services.gateway.errors import ApiError, broker_unavailable, not_ready
+from services.gateway.errors import ApiError, not_ready
 from services.gateway.file_lookup import find_extraction, find_file
 from services.gateway.requests import read_body
 from services.gateway.uploads import read_upload
-from services.kafka_io import PublishFailed
 
 
 async def upload_file(request: web.Request) -> web.Response:
@@ -67,10 +66,7 @@ async def _create(request: web.Request, upload: Upload, ctx: CommandContext) -> 
             "FileTooLarge",
             f"The file's extracted text takes {size} bytes; the limit is {MAX_EVENT_BYTES}. Split the document.",
         )
-    try:
-        metadata = await app[keys.FILES_PUBLISHER].publish(event)
-    except PublishFailed as error:
-        raise broker_unavailable() from error
+    metadata = await publish(app[keys.FILES_PUBLISHER], event)
     with contextlib.suppress(TimeoutError):  # recorded; this replica's store is just behind
         await app[keys.FILES].wait_for(metadata.offset, app[keys.SETTINGS].read_your_writes_timeout_s)
     stored = StoredFile(event.tenantid, event.time, event.data)
