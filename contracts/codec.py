@@ -52,6 +52,36 @@ def encode(event: Envelope) -> Record:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """The `ce_*` headers a reader may route by without parsing the value; each is None when
+    missing or malformed. They are hints only: the value is the event."""
+
+    type: str | None
+    subject: str | None
+    sequence: int | None
+
+
+def routing(headers: Headers | None) -> Routing:
+    """Read the routing headers of a record, whatever bytes another producer put in them."""
+    found = dict(headers or ())
+    sequence = _text(found.get("ce_sequence"))
+    return Routing(
+        type=_text(found.get("ce_type")),
+        subject=_text(found.get("ce_subject")),
+        sequence=int(sequence) if sequence is not None and sequence.isascii() and sequence.isdigit() else None,
+    )
+
+
+def _text(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return None
+
+
 def decode(value: bytes | None) -> ExecutionEvent:
     if value is None:
         raise UndecodableEvent("empty record value (tombstone)")

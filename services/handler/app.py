@@ -12,6 +12,8 @@ import asyncio
 import logging
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +30,9 @@ from projections.file_store import FileStore
 from projections.files_follower import FilesFollower
 from projections.kafka_client import make_reader, stop_within
 from services.handler.catch_up import records_end
-from services.handler.dead_letters import DeadLetters
+from services.handler.dead_letters import DeadLetterLedger, DeadLetters, letters_on
 from services.handler.file_source import FollowedFiles
+from services.handler.log_limits import limit_repeats
 from services.handler.partition_writer import Fenced, PartitionWriter, transactional_id
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
@@ -55,6 +58,7 @@ class HandlerRuntime:
         self._files: FilesFollower | None = None
         self._writers: dict[int, PartitionWriter] = {}
         self._tail_reader: AIOKafkaConsumer | None = None
+        self._letters_reader: AIOKafkaConsumer | None = None
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._last_commit = 0.0
 
@@ -82,13 +86,18 @@ class HandlerRuntime:
         self._files = await self._follow_files()
         self._tail_reader = make_reader(kafka.bootstrap_servers, f"{self.settings.instance_id}-tail")
         await self._tail_reader.start()
+        # Its own reader: the DLQ is read while records are handled, the tail while partitions are assigned.
+        self._letters_reader = make_reader(kafka.bootstrap_servers, f"{self.settings.instance_id}-dlq")
+        await self._letters_reader.start()
+        ledger = DeadLetterLedger(letters_on(self._letters_reader, kafka.dlq_topic))
         self._worker = Worker(
             self.writer_for,
-            DeadLetters(send, kafka.dlq_topic, kafka.send_timeout_s),
+            DeadLetters(send, kafka.dlq_topic, kafka.send_timeout_s, ledger),
             self.plugins,
             self.settings,
             tokens=TokenPublisher(send, kafka.tokens_topic, kafka.send_timeout_s),
             files=FollowedFiles(self._files),
+            on_lost=lambda partition: self.request_rebalance(f"partition {partition}: writes abandoned"),
         )
 
     async def _follow_files(self) -> FilesFollower:
@@ -112,17 +121,19 @@ class HandlerRuntime:
         return writer
 
     async def take_over(self, partitions: list[int]) -> None:
-        """Start the writers of newly owned partitions, fencing their previous writers."""
+        """Start the writers of newly owned partitions, fencing their previous writers.
+
+        Raises PublishFailed if one cannot start: until it has, an earlier writer's transaction
+        may still land, and reading where the partition ends would be premature."""
         kafka = self.settings.kafka
         for partition in partitions:
-            txn_id = transactional_id(self.settings.consumer_group, kafka.events_topic, partition)
-            writer = PartitionWriter(self._transactional_producer, kafka.events_topic, partition, txn_id,
-                                     kafka.send_timeout_s, on_fenced=self._rejoin)  # fmt: skip
-            self._writers[partition] = writer
-            try:
-                await writer.start()
-            except PublishFailed as error:
-                log.warning("%s; it starts with the first event instead", error)  # fences then
+            writer = self._writers.get(partition)
+            if writer is None:
+                txn_id = transactional_id(self.settings.consumer_group, kafka.events_topic, partition)
+                writer = PartitionWriter(self._transactional_producer, kafka.events_topic, partition, txn_id,
+                                         kafka.send_timeout_s, on_fenced=self._fenced)  # fmt: skip
+                self._writers[partition] = writer
+            await writer.start()  # at once if it already started on an earlier attempt
 
     async def hand_over(self, partitions: list[int]) -> None:
         for partition in partitions:
@@ -130,11 +141,15 @@ class HandlerRuntime:
             if writer is not None:
                 await writer.stop()
 
-    def _rejoin(self, partition: int) -> None:
-        """Fenced: either another handler owns the partition now, or Kafka timed our transaction
-        out. Only the group can tell which, so ask it: a rebalance hands every partition to one
-        owner again, who resumes its executions from the log."""
-        log.warning("partition %s fenced; asking the consumer group for a rebalance", partition)
+    def _fenced(self, partition: int) -> None:
+        """Either another handler owns the partition now, or Kafka timed our transaction out.
+        Only the group can tell which, so ask it."""
+        self.request_rebalance(f"partition {partition} fenced")
+
+    def request_rebalance(self, why: str) -> None:
+        """A rebalance hands every partition to one owner again, who resumes its executions from
+        the log. The request waits, if need be, until the group's coordinator is reachable."""
+        log.warning("%s; asking the consumer group for a rebalance", why)
         self.consumer._coordinator.request_rejoin()  # aiokafka has no public call for this
 
     def _transactional_producer(self, txn_id: str) -> AIOKafkaProducer:
@@ -152,6 +167,8 @@ class HandlerRuntime:
             await stop_within(self._producer)
         if self._tail_reader is not None:
             await stop_within(self._tail_reader)
+        if self._letters_reader is not None:
+            await stop_within(self._letters_reader)
         if self._files is not None:
             await self._files.stop()
             await self._files.store.close()
@@ -163,7 +180,11 @@ class HandlerRuntime:
         now = time.monotonic()
         if now - self._last_commit >= self.settings.commit_interval_s:
             self._last_commit = now
-            await self.commit(self.worker.offsets_to_commit())
+            try:
+                await self.commit(self.worker.offsets_to_commit())
+            except KafkaError as error:
+                # The watermark is only held back: the next batch (or the revocation) commits it.
+                log.warning("could not commit the low watermark: %r", error)
 
     async def commit(self, offsets: dict[int, int]) -> None:
         if not offsets:
@@ -194,23 +215,25 @@ class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         if not assigned:
             return
         partitions = sorted(assigned)
-        self._runtime.worker.expect([tp.partition for tp in partitions])  # before any await
-        # Fence the previous writers first, so nothing of theirs lands after the end read below.
-        await self._runtime.take_over([tp.partition for tp in partitions])
+        numbers = [tp.partition for tp in partitions]
+        self._runtime.worker.expect(numbers)  # before any await
         # aiokafka only logs a listener's exception: without these offsets the worker would
         # skip every record of the partitions, so retry, and say so loudly if it cannot.
         for attempt in range(1, ASSIGN_ATTEMPTS + 1):
             try:
+                # Fence the previous writers first, so nothing of theirs lands after the end read below.
+                await self._runtime.take_over(numbers)
                 bounds = await self._bounds(partitions)
                 ends = await records_end(self._runtime.tail_reader, partitions[0].topic, bounds)
                 break
-            except (KafkaError, TimeoutError) as error:
-                log.warning("attempt %s to read offsets of %s failed: %r", attempt, partitions, error)
+            except (KafkaError, TimeoutError, PublishFailed) as error:
+                log.warning("attempt %s to take over %s failed: %r", attempt, numbers, error)
                 await asyncio.sleep(0.5)
         else:
-            log.error("cannot read offsets of %s; their executions wait for the next rebalance", partitions)
-            for tp in partitions:
-                await self._runtime.worker.revoke(tp.partition)  # releases records waiting for it
+            for partition in numbers:
+                await self._runtime.worker.revoke(partition)  # releases records waiting for it
+            await self._runtime.hand_over(numbers)
+            self._runtime.request_rebalance(f"partitions {numbers} could not be taken over")
             return
         for partition, (start, _) in bounds.items():
             self._runtime.worker.assign(partition, start, ends[partition])
@@ -228,6 +251,22 @@ class WorkerRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         return bounds
 
 
+async def _parse_leniently(
+    records: tuple[ConsumerRecord, ...], original: Callable[[tuple[ConsumerRecord, ...]], Awaitable[Any]]
+) -> Any:
+    """faststream decodes every header as UTF-8 to build its message: one garbled header of
+    another producer's would fail the whole batch before the worker sees it. It is given
+    headers it can read; the worker still gets the records as they are."""
+    readable = tuple(replace(record, headers=_readable(record.headers)) for record in records)
+    message = await original(readable)
+    message.raw_message = records
+    return message
+
+
+def _readable(headers: Any) -> list[tuple[str, bytes]]:
+    return [(name, (value or b"").decode(errors="replace").encode()) for name, value in headers or ()]
+
+
 async def _raw_records(message: StreamMessage[Any]) -> Any:
     # Parsing is the worker's job: a bad record must reach the dead-letter topic,
     # not fail the whole batch in a decoder.
@@ -235,6 +274,7 @@ async def _raw_records(message: StreamMessage[Any]) -> Any:
 
 
 def create_app(settings: HandlerSettings, plugins: dict[str, Plugin] | None = None) -> FastStream:
+    limit_repeats()  # a broker outage otherwise logs hundreds of identical errors a second
     runtime = HandlerRuntime(settings, plugins or default_plugins())
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
@@ -252,6 +292,7 @@ def create_app(settings: HandlerSettings, plugins: dict[str, Plugin] | None = No
         fetch_max_wait_ms=100,
         ack_policy=AckPolicy.MANUAL,
         listener=WorkerRebalance(runtime),
+        parser=_parse_leniently,
         decoder=_raw_records,
         title="handler",
         description="Runs pipelines; writes Started / Progressed / Completed.",

@@ -34,6 +34,10 @@ class Fenced(PublishFailed):
     """Another handler owns this partition now; nothing more of ours will be recorded."""
 
 
+class WriterStopped(Fenced):
+    """The partition was handed over: this writer sends nothing more, nor takes the id back."""
+
+
 def transactional_id(consumer_group: str, topic: str, partition: int) -> str:
     return f"{consumer_group}/{topic}/{partition}"
 
@@ -58,9 +62,17 @@ class PartitionWriter:
         self._queue: list[Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._fenced = False
+        self._stopped = False
 
     async def start(self) -> None:
-        """Take the partition's transactional id; whoever held it before is fenced from now on."""
+        """Take the partition's transactional id; whoever held it before is fenced from now on.
+
+        Once this returns, the previous writer's open transaction is settled (committed or
+        aborted): what the partition holds no longer changes behind a reader of its end."""
+        if self._producer is not None:
+            return
+        if self._stopped:
+            raise WriterStopped(f"the writer of partition {self._partition} stopped")
         producer = self._factory(self._txn_id)
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -71,16 +83,20 @@ class PartitionWriter:
         self._producer = producer
 
     async def stop(self) -> None:
+        self._stopped = True
         if self._flusher is not None:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
-        self._fail(self._queue, PublishFailed(f"the writer of partition {self._partition} stopped"))
+        self._fail(self._queue, WriterStopped(f"the writer of partition {self._partition} stopped"))
         self._queue = []
         if self._producer is not None:
             await stop_within(self._producer)
             self._producer = None
 
     async def publish(self, event: Envelope) -> RecordMetadata:
+        if self._stopped:
+            # A run's retry after the hand-over: starting again would take the id from the new writer.
+            raise WriterStopped(f"the writer of partition {self._partition} stopped")
         if self._fenced:
             raise Fenced(f"partition {self._partition} belongs to another handler now")
         future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
@@ -101,7 +117,7 @@ class PartitionWriter:
                 self._queue = []
                 self._on_fenced(self._partition)
             except asyncio.CancelledError:
-                self._fail(batch, PublishFailed(f"the writer of partition {self._partition} stopped"))
+                self._fail(batch, WriterStopped(f"the writer of partition {self._partition} stopped"))
                 raise
             except Exception as error:  # whatever it was, the callers waiting on the batch must hear of it
                 # Renewing takes the id again. Only a failure other than fencing gets here, and the

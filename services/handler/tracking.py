@@ -8,9 +8,14 @@ owner starts there and folds every unfinished execution back from the log.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from projections.state import ExecutionState
+from projections.state import ExecutionState, Status
+
+FINISHED_REMEMBERED = 10_000
+"""Finished executions remembered per partition: enough to recognise a retried `Completed`
+or a repeated `Created` arriving soon after, small enough to keep for days."""
 
 
 @dataclass
@@ -18,7 +23,18 @@ class Tracked:
     state: ExecutionState
     partition: int
     created_offset: int
+    created_id: str
+    """The `Created` event's id: the same event sent twice is not a second execution."""
     task: asyncio.Task[None] | None = None
+    sending: asyncio.Future[None] | None = None
+    """The send of this execution's latest event: the next one waits for it, so they land in order."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    sequence: int
+    status: Status
+    created_id: str
 
 
 @dataclass
@@ -28,8 +44,13 @@ class PartitionProgress:
     """End of the partition when it was assigned: before it, only fold; from it, run."""
     next_offset: int
     executions: dict[str, Tracked] = field(default_factory=dict)
+    finished: OrderedDict[str, Finished] = field(default_factory=OrderedDict)
+    """Executions whose `Completed` was read since the assignment, oldest first."""
     launched: bool = False
     committed: int | None = None
+    lost: bool = False
+    """An event could not be written: what we hold may be ahead of the log, so nothing more is
+    read or written here until the consumer group hands the partition out again."""
 
     @property
     def caught_up(self) -> bool:
@@ -40,3 +61,10 @@ class PartitionProgress:
 
     def tasks(self) -> list[asyncio.Task[None]]:
         return [t.task for t in self.executions.values() if t.task is not None and not t.task.done()]
+
+    def finish(self, tracked: Tracked) -> None:
+        execution_id = tracked.state.execution_id
+        self.executions.pop(execution_id, None)
+        self.finished[execution_id] = Finished(tracked.state.sequence, tracked.state.status, tracked.created_id)
+        if len(self.finished) > FINISHED_REMEMBERED:
+            self.finished.popitem(last=False)

@@ -3,6 +3,12 @@
 The consumer hands over batches of records; the worker folds them, launches
 runs once a partition has caught up with the log, answers cancellation
 requests, and says which offsets are safe to commit.
+
+A record no reader can apply (undecodable, or an event `evolve` rejects) is dead-lettered
+on its own and reading goes on. A write given up on, or a dead letter that cannot be
+written, loses the partition instead: what the worker holds may then be ahead of the log,
+so it reads and writes nothing more there until the consumer group hands the partition out
+again and it is folded back from the committed low watermark.
 """
 
 from __future__ import annotations
@@ -18,17 +24,21 @@ from typing import Any, Protocol
 from aiokafka import ConsumerRecord
 from aiokafka.structs import RecordMetadata
 
-from contracts.codec import UndecodableEvent, decode
+from contracts.codec import UndecodableEvent, decode, routing
 from contracts.envelope import Envelope
 from contracts.events import (
     ExecutionCancellationRequested,
     ExecutionCompleted,
     ExecutionCreated,
     ExecutionEvent,
+    ExecutionProgressed,
+    ExecutionPromotedToExample,
+    ExecutionStarted,
 )
-from projections.state import InvalidTransition, Status, evolve, is_duplicate
+from projections.state import ExecutionState, InvalidTransition, Status, evolve, is_duplicate
 from services.handler import lifecycle
-from services.handler.dead_letters import DeadLetters
+from services.handler.dead_letters import Cause, DeadLetterFailed, DeadLetters, Rejection
+from services.handler.log_limits import EVERY_TIME
 from services.handler.partition_writer import Fenced
 from services.handler.plugins.base import FileSource, PipelineContext, PipelineError, Plugin, Progress
 from services.handler.settings import HandlerSettings
@@ -39,9 +49,12 @@ from services.kafka_io import PublishFailed
 log = logging.getLogger(__name__)
 
 ASSIGNMENT_WAIT_S = 60.0
-COMPLETED_TYPE = ExecutionCompleted.model_fields["type"].default.encode()
+ECHO_TYPES = frozenset(t.model_fields["type"].default for t in (ExecutionStarted, ExecutionProgressed))
+MAX_BACKOFF_S = 10.0
 
 Clock = Callable[[], datetime]
+LostPartition = Callable[[int], None]
+"""Told the partition whose writes were abandoned; it asks the consumer group to hand it out again."""
 
 
 def utc_now() -> datetime:
@@ -56,6 +69,10 @@ WriterFor = Callable[[int], Publisher]
 """The publisher of an owned partition's lifecycle events."""
 
 
+class PartitionLost(Exception):
+    """A write to this partition was abandoned: its runs stop, and resume once it is handed out again."""
+
+
 class Worker:
     def __init__(
         self,
@@ -66,9 +83,13 @@ class Worker:
         clock: Clock = utc_now,
         tokens: TokenPublisher | None = None,
         files: FileSource | None = None,
+        on_lost: LostPartition = lambda partition: None,
+        retry_pause_s: float = 2.0,
     ) -> None:
         self._writers = writers
-        self._dead_letters = dead_letters
+        self.dead_letters = dead_letters
+        self._on_lost = on_lost
+        self._retry_pause_s = retry_pause_s
         self._plugins = plugins
         self._settings = settings
         self._clock = clock
@@ -122,22 +143,17 @@ class Worker:
     # -- the log -------------------------------------------------------------
 
     async def handle(self, records: list[ConsumerRecord]) -> None:
+        """Apply each record; one that cannot be applied is quarantined alone, never the batch."""
         for record in records:
             progress = await self._progress_of(record.partition)
             if progress is None:
                 log.warning("record %s:%s of a partition not assigned here; skipped", record.partition, record.offset)
                 continue
-            if record.offset < progress.next_offset:
-                continue  # delivered twice
-            if _is_own_echo(progress, record):
-                progress.next_offset = record.offset + 1
-                continue
-            try:
-                event = decode(record.value)
-            except UndecodableEvent as error:
-                await self._dead_letters.send(record, error.reason)
-            else:
-                self._apply(progress, record.offset, event)
+            if progress.lost or record.offset < progress.next_offset:
+                continue  # delivered twice, or to be read again once the partition is handed out again
+            rejection = self._take(progress, record)
+            if rejection is not None and not await self._quarantine(progress, record, rejection):
+                continue  # the partition is lost: this record is read again
             progress.next_offset = record.offset + 1
             self._launch_if_caught_up(progress)
 
@@ -151,39 +167,63 @@ class Worker:
                 log.error("partition %s was never given its offsets; its records are skipped", partition)
         return self.partitions.get(partition)
 
-    def _apply(self, progress: PartitionProgress, offset: int, event: ExecutionEvent) -> None:
+    def _take(self, progress: PartitionProgress, record: ConsumerRecord) -> Rejection | None:
+        if _is_own_echo(progress, record):
+            return None
+        try:
+            return self._apply(progress, record.offset, decode(record.value))
+        except UndecodableEvent as error:
+            return Rejection(Cause.UNDECODABLE, error.reason)
+        except Exception as error:  # a bug of ours must not stall the partition behind this record
+            log.exception("cannot apply %s:%s", record.partition, record.offset)
+            return Rejection(Cause.HANDLER_ERROR, f"{type(error).__name__}: {error}")
+
+    async def _quarantine(self, progress: PartitionProgress, record: ConsumerRecord, rejection: Rejection) -> bool:
+        """Dead-letter the record; False when that failed and the partition is lost instead."""
+        try:
+            # Before the end found at assignment, an earlier owner may have dead-lettered it already.
+            await self.dead_letters.send(record, rejection, reread=record.offset < progress.catch_up_until)
+        except DeadLetterFailed as error:
+            self._lose(progress, f"record {record.offset} could not be dead-lettered: {error}")
+            return False
+        return True
+
+    def _apply(self, progress: PartitionProgress, offset: int, event: ExecutionEvent) -> Rejection | None:
         tracked = progress.executions.get(event.subject)
         if isinstance(event, ExecutionCreated):
-            if tracked is None:
-                self._track(progress, offset, event)
-            return
+            return self._track(progress, offset, event)
         if tracked is None:
-            return  # finished before our watermark
+            return _judge_untracked(progress, offset, event)
         if is_duplicate(tracked.state, event):
-            if isinstance(event, ExecutionCompleted):
-                del progress.executions[event.subject]  # our own Completed is now durable
-            return
+            if isinstance(event, ExecutionCompleted) and _is_our_completed(tracked, event):
+                progress.finish(tracked)  # it is durable now
+            return None
         before = tracked.state
         try:
             tracked.state = evolve(before, event)
         except InvalidTransition as error:
-            log.warning("ignoring %s at offset %s: %s", event.type, offset, error)
-            return
+            return _rejection(before, event, error)
         if isinstance(event, ExecutionCompleted):
-            del progress.executions[event.subject]
+            progress.finish(tracked)
         elif isinstance(event, ExecutionCancellationRequested) and tracked.state is not before and progress.launched:
             self._cancel(tracked, event)
+        return None
 
-    def _track(self, progress: PartitionProgress, offset: int, event: ExecutionCreated) -> None:
+    def _track(self, progress: PartitionProgress, offset: int, event: ExecutionCreated) -> Rejection | None:
+        known = progress.executions.get(event.subject) or progress.finished.get(event.subject)
+        if known is not None:
+            if known.created_id == event.id:
+                return None  # the same Created sent twice: readers skip it by sequence
+            return Rejection(Cause.DUPLICATE_CREATED, f"execution {event.subject} already exists")
         try:
             state = evolve(None, event)
         except InvalidTransition as error:
-            log.warning("ignoring %s at offset %s: %s", event.type, offset, error)
-            return
-        tracked = Tracked(state=state, partition=progress.partition, created_offset=offset)
+            return Rejection(Cause.INVALID_TRANSITION, str(error))
+        tracked = Tracked(state=state, partition=progress.partition, created_offset=offset, created_id=event.id)
         progress.executions[event.subject] = tracked
         if progress.launched:
             self._launch(tracked)
+        return None
 
     def _launch_if_caught_up(self, progress: PartitionProgress) -> None:
         if progress.launched or not progress.caught_up:
@@ -228,6 +268,7 @@ class Worker:
             self._settings.llm,
             self._tokens.sink_for(tracked.state) if self._tokens else None,
             self._files,
+            self._settings.allow_tenant_code_steps,
         )
         try:
             async with asyncio.timeout(remaining_s) as deadline:
@@ -238,7 +279,7 @@ class Worker:
             await self._time_out(tracked)
         except PipelineError as error:
             await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), str(error)))
-        except Fenced:
+        except (Fenced, PartitionLost):
             raise
         except Exception as error:
             log.exception("pipeline %s failed", tracked.state.execution_id)
@@ -294,43 +335,112 @@ class Worker:
 
     async def _emit(self, tracked: Tracked, event: Envelope) -> None:
         tracked.state = evolve(tracked.state, event)  # type: ignore[arg-type]
+        sending = asyncio.ensure_future(self._publish_after(tracked.sending, tracked, event))
+        tracked.sending = sending
         # Shielded: once numbered, an event must reach the log even if the run is cancelled.
-        await asyncio.shield(self._publish(tracked.partition, event))
+        await asyncio.shield(sending)
 
-    async def _publish(self, partition: int, event: Envelope) -> None:
-        for attempt in range(1, self._settings.publish_attempts + 1):
+    async def _publish_after(self, previous: asyncio.Future[None] | None, tracked: Tracked, event: Envelope) -> None:
+        """An event is sent only once the one before it landed: a cancellation answered while a
+        progress report is still being retried must not reach the log ahead of it."""
+        if previous is not None:
             try:
-                await self._writers(partition).publish(event)
+                await previous
+            except Exception as error:
+                raise PartitionLost(f"{event.type} of {event.subject} not sent: the event before it was not") from error
+        await self._publish(tracked, event)
+
+    async def _publish(self, tracked: Tracked, event: Envelope) -> None:
+        # One writer for every attempt: after a hand-over the partition's new writer belongs to a
+        # run rebuilt from the log, and this event may no longer follow what is there.
+        writer = self._writers(tracked.partition)
+        attempts = self._settings.publish_attempts
+        for attempt in range(1, attempts + 1):
+            if not self._is_current(tracked):
+                raise PartitionLost(f"{event.type} of {event.subject} not sent: its partition was handed over or lost")
+            try:
+                await writer.publish(event)
                 return
             except Fenced:
                 raise  # another handler owns the execution now; it resumes it from the log
             except PublishFailed as error:
                 # Resending the same event is safe: readers skip repeats by sequence.
-                log.warning("attempt %s: %s", attempt, error)
-                await asyncio.sleep(min(2.0**attempt, 10.0))
-        log.error("gave up on %s for %s; the next owner of its partition resumes it", event.type, event.subject)
+                log.warning("attempt %s of %s to write %s failed: %s", attempt, attempts, event.type, error)
+                if attempt < attempts:
+                    await asyncio.sleep(min(self._retry_pause_s * 2 ** (attempt - 1), MAX_BACKOFF_S))
+        # Its state is ahead of the log now: only a rebuild from the log can go on from here.
+        self._lose(self.partitions.get(tracked.partition), f"gave up writing {event.type} of {event.subject}",
+                   tracked)  # fmt: skip
+        raise PartitionLost(f"gave up writing {event.type} of {event.subject} after {attempts} attempts")
+
+    def _is_current(self, tracked: Tracked) -> bool:
+        """Whether the run belongs to its partition's present assignment, which is not lost."""
+        progress = self.partitions.get(tracked.partition)
+        current = progress is not None and progress.executions.get(tracked.state.execution_id) is tracked
+        return current and progress is not None and not progress.lost
+
+    def _lose(self, progress: PartitionProgress | None, why: str, tracked: Tracked | None = None) -> None:
+        """Stop reading and writing the partition, and ask the group to hand it out again: its
+        next assignment folds it back from the committed low watermark and resumes its runs."""
+        if progress is None or progress.lost or progress is not self.partitions.get(progress.partition):
+            return
+        if tracked is not None and progress.executions.get(tracked.state.execution_id) is not tracked:
+            return  # a run of an earlier assignment: the partition was rebuilt since
+        progress.lost = True
+        log.error("partition %s: %s; asking the consumer group to hand it out again", progress.partition, why,
+                  extra=EVERY_TIME)  # fmt: skip
+        self._on_lost(progress.partition)
+
+
+def _judge_untracked(progress: PartitionProgress, offset: int, event: ExecutionEvent) -> Rejection | None:
+    finished = progress.finished.get(event.subject)
+    if finished is not None:
+        if event.sequence is None:
+            succeeded = finished.status is Status.SUCCEEDED
+            if isinstance(event, ExecutionPromotedToExample) and not succeeded:
+                return Rejection(Cause.INVALID_TRANSITION, f"execution {event.subject} is {finished.status.value}")
+            return None  # a cancellation that crossed the Completed: nothing to do
+        if event.sequence <= finished.sequence:
+            return None  # a retried send that landed twice
+        cause = Cause.SEQUENCE_GAP if event.sequence > finished.sequence + 1 else Cause.INVALID_TRANSITION
+        return Rejection(cause, f"{event.type} #{event.sequence}: execution {event.subject} already "
+                                f"{finished.status.value} at #{finished.sequence}")  # fmt: skip
+    if event.sequence is not None and offset >= progress.catch_up_until:
+        # Written while we own the partition, and after Created only we number events.
+        return Rejection(Cause.UNKNOWN_EXECUTION, f"{event.type} for unknown execution {event.subject}")
+    return None  # its execution may have finished before our low watermark: we cannot tell
+
+
+def _is_our_completed(tracked: Tracked, event: ExecutionCompleted) -> bool:
+    """The Completed we numbered for it read back (or one with its sequence: readers keep the first)."""
+    return tracked.state.status.is_terminal and event.sequence == tracked.state.sequence
+
+
+def _rejection(state: ExecutionState, event: ExecutionEvent, error: InvalidTransition) -> Rejection:
+    gap = event.sequence is not None and event.sequence > state.sequence + 1
+    return Rejection(Cause.SEQUENCE_GAP if gap else Cause.INVALID_TRANSITION, str(error))
 
 
 def _is_own_echo(progress: PartitionProgress, record: ConsumerRecord) -> bool:
     """An event this worker wrote, read back: known from its headers, not worth parsing.
 
     Only progress and start events qualify; a read-back `Completed` must still be
-    seen, as it is what finishes the execution for the watermark.
+    seen, as it is what finishes the execution for the watermark. Headers another
+    producer garbled say nothing: the value decides then.
     """
-    headers = dict(record.headers or ())
-    tracked = progress.executions.get(headers.get("ce_subject", b"").decode())
-    sequence = headers.get("ce_sequence")
-    if tracked is None or sequence is None or headers.get("ce_type") == COMPLETED_TYPE:
+    hints = routing(record.headers)
+    tracked = progress.executions.get(hints.subject) if hints.subject is not None else None
+    if tracked is None or hints.sequence is None or hints.type not in ECHO_TYPES:
         return False
-    return int(sequence) <= tracked.state.sequence
+    return hints.sequence <= tracked.state.sequence
 
 
 async def _unless_fenced(run: Coroutine[Any, Any, None]) -> None:
-    """A run stops quietly once its partition's writer is fenced: the new owner resumes it."""
+    """A run stops quietly once its partition is fenced or lost: its next owner resumes it."""
     try:
         await run
-    except Fenced as error:
-        log.warning("%s", error)
+    except (Fenced, PartitionLost) as error:
+        log.warning("run stopped: %s", error)
 
 
 async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:

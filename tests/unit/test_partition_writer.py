@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError
 
-from services.handler.partition_writer import PartitionWriter
+from services.handler.partition_writer import Fenced, PartitionWriter
 from services.kafka_io import PublishFailed
 from tests.events import completed, started
 
@@ -69,3 +69,20 @@ async def test_a_failed_transaction_fails_its_events_and_the_next_one_uses_a_new
     assert len(producers) == 2, "the failed producer was dropped"
     assert [len(batch) for batch in producers[1].committed] == [1, 1], "each event committed once"
     await writer.stop()
+
+
+async def test_a_stopped_writer_never_takes_the_partition_id_back() -> None:
+    producers: list[FakeProducer] = []
+
+    def factory(txn_id: str) -> FakeProducer:
+        producers.append(FakeProducer("ok"))
+        return producers[-1]
+
+    writer = PartitionWriter(factory, "t", 0, "g/t/0", timeout_s=5)  # type: ignore[arg-type]
+    await writer.start()
+    await writer.start()
+    assert len(producers) == 1, "a second start (a retried assignment) takes the id once"
+    await writer.stop()
+    with pytest.raises(Fenced):
+        await writer.publish(started(2, "a"))  # a run's late retry after the hand-over
+    assert len(producers) == 1, "refused, not sent under a new producer that would fence the new owner"

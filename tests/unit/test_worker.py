@@ -3,38 +3,58 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
 from aiokafka.structs import RecordMetadata
 
-from contracts.codec import Record, decode, encode
+from contracts.codec import Headers, Record, decode, encode
 from contracts.envelope import Envelope
 from contracts.events import Outcome
-from services.handler.dead_letters import DeadLetters
+from services.handler.dead_letters import EXCERPT_BYTES, DeadLetterLedger, DeadLetters
+from services.handler.log_limits import EVERY_TIME, OncePerInterval
 from services.handler.partition_writer import Fenced
 from services.handler.plugins.base import PipelineContext, PipelineResult, Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
 from services.handler.worker import Publisher, Worker
-from services.kafka_io import EventPublisher
+from services.kafka_io import EventPublisher, PublishFailed
 from services.kafka_settings import KafkaSettings
 from tests.events import T0, cancel_requested, completed, created, progressed, started
 
 TOPIC = "events"
+DLQ = f"{TOPIC}.dlq"
 
 
 class MemoryLog:
     """What the worker sent, per topic, as records it could read back."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: Callable[[str, Record], Exception | None] = lambda topic, record: None) -> None:
         self.sent: dict[str, list[Record]] = {}
+        self._refuse = refuse
 
     async def send(self, topic: str, record: Record) -> None:
+        error = self._refuse(topic, record)
+        if error is not None:
+            raise error
         self.sent.setdefault(topic, []).append(record)
 
     def events(self) -> list[Envelope]:
         return [decode(r.value) for r in self.sent.get(TOPIC, [])]
+
+    def letters(self) -> list[dict[str, bytes]]:
+        return [dict(r.headers) for r in self.sent.get(DLQ, [])]
+
+    def ledger(self) -> DeadLetterLedger:
+        async def read_from(position: int) -> tuple[list[Headers], int]:
+            letters = self.sent.get(DLQ, [])
+            return [r.headers for r in letters[position:]], len(letters)
+
+        return DeadLetterLedger(read_from)
 
 
 def consumer_record(offset: int, record: Record) -> ConsumerRecord:
@@ -51,17 +71,28 @@ def make_worker(
     extra_plugins: tuple[Plugin, ...] = (),
     progress_interval_s: float = 0.0,
     writer: Publisher | None = None,
+    writers: dict[int, Publisher] | None = None,
+    on_lost: Callable[[int], None] = lambda partition: None,
+    publish_attempts: int = 5,
+    ledger: DeadLetterLedger | None = None,
+    retry_pause_s: float = 0.01,
 ) -> Worker:
     settings = HandlerSettings(
-        kafka=KafkaSettings("unused"), step_delay_s=0, deadline_s=300, progress_interval_s=progress_interval_s
+        kafka=KafkaSettings("unused"),
+        step_delay_s=0,
+        deadline_s=300,
+        progress_interval_s=progress_interval_s,
+        publish_attempts=publish_attempts,
     )
     publisher = writer or EventPublisher(log.send, TOPIC, 1.0)  # type: ignore[arg-type]
     return Worker(
-        lambda partition: publisher,
-        DeadLetters(log.send, f"{TOPIC}.dlq", 1.0),  # type: ignore[arg-type]
+        (lambda partition: writers[partition]) if writers is not None else (lambda partition: publisher),
+        DeadLetters(log.send, DLQ, 1.0, ledger, retry_pause_s=0),  # type: ignore[arg-type]
         default_plugins() | {plugin.handler_type: plugin for plugin in extra_plugins},
         settings,
         clock=lambda: now,
+        on_lost=on_lost,
+        retry_pause_s=retry_pause_s,
     )
 
 
@@ -199,3 +230,218 @@ async def test_a_fenced_writer_stops_the_run_quietly_and_writes_nothing_more() -
     await settle(worker)
     assert writer.attempts == ["execution.started.v1", "execution.progressed.v1"], "no retry, no failure event"
     assert worker.offsets_to_commit() == {0: 0}, "the execution stays unfinished for its new owner"
+
+
+class ScriptedWriter:
+    """Appends to a MemoryLog, except the attempts `fails(event, attempt)` says fail."""
+
+    def __init__(self, log: MemoryLog, fails: Callable[[Envelope, int], bool]) -> None:
+        self.log = log
+        self.attempts: list[tuple[str, int | None]] = []
+        self.failed = asyncio.Event()
+        self._fails = fails
+
+    async def publish(self, event: Envelope) -> RecordMetadata:
+        self.attempts.append((event.type, event.sequence))
+        if self._fails(event, self.attempts.count((event.type, event.sequence))):
+            self.failed.set()
+            raise PublishFailed("broker did not acknowledge in time")
+        await self.log.send(TOPIC, encode(event))
+        return RecordMetadata(TOPIC, 0, None, len(self.attempts), 0, 0, None)
+
+
+def garbage(offset: int, value: bytes = b"\x00garbage", headers: Headers | None = None) -> ConsumerRecord:
+    return consumer_record(offset, Record(b"k", value, headers or []))
+
+
+async def test_giving_up_on_a_write_stops_the_partition_until_it_is_rebuilt_from_the_log() -> None:
+    log, lost = MemoryLog(), []
+    broker_away = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v1")
+    writers: dict[int, Publisher] = {0: broker_away}
+    worker = make_worker(log, writers=writers, on_lost=lost.append, publish_attempts=2)
+    worker.assign(0, 0, 1)
+    await worker.handle(as_records([created("a", handler_type="language_model")]))
+    await settle(worker)
+    assert lost == [0], "the consumer group is asked once to hand the partition out again"
+    assert [e.sequence for e in log.events()] == [2], "only Started landed"
+    assert broker_away.attempts.count(("execution.progressed.v1", 3)) == 2, "retried, then given up"
+
+    await worker.handle(as_records([cancel_requested("a")], start=1))
+    await settle(worker)
+    assert [e.sequence for e in log.events()] == [2], "nothing is written from a state the log does not hold"
+
+    # The group hands the partition out again: it is folded back from the committed watermark.
+    assert await worker.revoke(0) == 0
+    writers[0] = EventPublisher(log.send, TOPIC, 1.0)  # type: ignore[arg-type]
+    history = [created("a", handler_type="language_model"), *log.events()]
+    worker.assign(0, 0, len(history))
+    await worker.handle(as_records(history))
+    await settle(worker)
+    written = log.events()
+    assert [e.sequence for e in written] == list(range(2, len(written) + 2)), "contiguous: #3 written once"
+    assert written[-1].data.outcome is Outcome.SUCCEEDED
+
+
+async def test_a_cancellation_answered_while_a_progress_send_is_retried_lands_after_it() -> None:
+    log = MemoryLog()
+    writer = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v1" and attempt == 1)
+    worker = make_worker(log, writer=writer, retry_pause_s=0.5)  # the cancel comes while the report waits
+    worker.assign(0, 0, 1)
+    await worker.handle(as_records([created("a", handler_type="language_model")]))
+    await asyncio.wait_for(writer.failed.wait(), 5)
+    await worker.handle(as_records([cancel_requested("a")], start=1))
+    await settle(worker)
+    written = log.events()
+    assert [e.sequence for e in written] == [2, 3, 4], "in order, so readers see no gap"
+    assert written[-1].data.outcome is Outcome.CANCELLED
+
+
+async def test_garbled_routing_headers_are_ignored_and_the_value_decides() -> None:
+    log = MemoryLog()
+    worker = make_worker(log)
+    not_utf8 = [("ce_subject", b"\xff\xfe"), ("ce_type", b"\xc3"), ("ce_sequence", b"\xff")]
+    valid_value = consumer_record(1, Record(b"b", encode(created("b")).value, not_utf8))
+    bad_sequence = [("ce_subject", b"a"), ("ce_type", b"execution.progressed.v1"), ("ce_sequence", b"seven")]
+    records = [*as_records([created("a")]), valid_value, garbage(2, headers=bad_sequence)]
+    worker.assign(0, 0, len(records))
+    await worker.handle(records)
+    await settle(worker)
+    assert sorted({e.subject for e in log.events()}) == ["a", "b"], "both executions ran"
+    (letter,) = log.letters()
+    assert (letter["dlq_offset"], letter["dlq_cause"]) == (b"2", b"undecodable")
+
+
+async def test_events_no_reader_can_apply_are_dead_lettered_with_their_cause() -> None:
+    async def blocked(ctx: PipelineContext) -> PipelineResult:
+        await asyncio.Event().wait()
+        raise AssertionError("never released")
+
+    log = MemoryLog()
+    worker = make_worker(log, extra_plugins=(Plugin("blocked", blocked),))
+    worker.assign(0, 0, 0)
+    first = [created("done"), created("running", handler_type="blocked")]
+    await worker.handle(as_records(first))
+    await asyncio.sleep(0.05)  # "done" runs to its end, "running" starts
+    own = log.events()
+    await worker.handle(as_records(own, start=2))
+    poison = [
+        progressed(7, 50, execution_id="running"),
+        progressed(9, 50, execution_id="done"),
+        completed(4, execution_id="done"),
+        completed(2, execution_id="ghost"),
+        created("running", handler_type="blocked"),
+    ]
+    done = next(e for e in own if e.type == "execution.completed.v1")
+    benign = [first[0], done, cancel_requested("done")]  # a resent Created, a resent Completed, a late request
+    start = 2 + len(own)
+    await worker.handle(as_records([*poison, *benign], start=start))
+
+    causes = [(int(letter["dlq_offset"]), letter["dlq_cause"].decode()) for letter in log.letters()]
+    assert causes == list(
+        enumerate(
+            ["sequence_gap", "sequence_gap", "invalid_transition", "unknown_execution", "duplicate_created"], start
+        )
+    )
+    assert all(letter["dlq_reason"] for letter in log.letters())
+    assert worker.dead_letters.counts["sequence_gap"] == 2
+    assert worker.offsets_to_commit() == {0: 1}, "the running execution goes on, holding the watermark"
+    await worker.stop()
+
+
+async def test_an_event_of_an_unknown_execution_is_judged_only_once_the_partition_is_ours() -> None:
+    log = MemoryLog()
+    worker = make_worker(log)
+    history = [completed(3, execution_id="finished-before-the-watermark"), created("b")]
+    worker.assign(0, 0, len(history))
+    await worker.handle(as_records(history))
+    await worker.handle(as_records([completed(2, execution_id="ghost")], start=len(history)))
+    await settle(worker)
+    assert [letter["dlq_offset"] for letter in log.letters()] == [b"2"]
+
+
+async def test_a_re_read_poison_record_is_not_dead_lettered_again() -> None:
+    log = MemoryLog()
+    poison = [garbage(0), *as_records([created("a"), progressed(9, 50, execution_id="a")], start=1)]
+    first = make_worker(log, ledger=log.ledger())
+    first.assign(0, 0, 0)
+    await first.handle(poison)
+    await settle(first)
+    assert [letter["dlq_offset"] for letter in log.letters()] == [b"0", b"2"]
+
+    # A restart before the handler saw the next record; its successor re-reads from offset 0.
+    whole_log = [*poison, garbage(3, b"\x00more garbage"), *as_records(log.events(), start=4)]
+    second = make_worker(log, ledger=log.ledger())
+    second.assign(0, 0, len(whole_log))
+    await second.handle(whole_log)
+    await settle(second)
+    assert [letter["dlq_offset"] for letter in log.letters()] == [b"0", b"2", b"3"], "only the one never seen"
+    assert second.dead_letters.counts["already_written"] == 2
+
+
+async def test_a_dead_letter_too_large_for_its_topic_is_replaced_by_a_smaller_one() -> None:
+    log = MemoryLog()
+    worker = make_worker(log)
+    value = b"{" + b"x" * 1_040_000
+    worker.assign(0, 0, 0)
+    await worker.handle([garbage(0, value, [("ce_type", b"execution.created.v1")]), *as_records([created("a")], 1)])
+    await settle(worker)
+    (letter,) = log.sent[DLQ]
+    headers = dict(letter.headers)
+    assert len(letter.value) == EXCERPT_BYTES and value.startswith(letter.value)
+    assert headers["dlq_original_sha256"] == hashlib.sha256(value).hexdigest().encode()
+    assert int(headers["dlq_original_bytes"]) > len(value)
+    assert (headers["dlq_offset"], headers["dlq_cause"]) == (b"0", b"undecodable")
+    assert worker.dead_letters.counts["replaced"] == 1
+    assert {e.subject for e in log.events()} == {"a"}, "the partition goes on"
+
+
+async def test_a_dead_letter_the_broker_refuses_as_too_large_is_replaced_by_a_smaller_one() -> None:
+    log = MemoryLog(refuse=lambda topic, record: MessageSizeTooLargeError() if len(record.value) > 100_000 else None)
+    worker = make_worker(log)
+    worker.assign(0, 0, 0)
+    await worker.handle([garbage(0, b"\x00" * 200_000), *as_records([created("a")], start=1)])
+    await settle(worker)
+    (letter,) = log.sent[DLQ]
+    assert len(letter.value) == EXCERPT_BYTES and dict(letter.headers)["dlq_offset"] == b"0"
+    assert {e.subject for e in log.events()} == {"a"}
+
+
+async def test_a_record_that_cannot_be_dead_lettered_is_read_again_once_the_partition_is_rebuilt() -> None:
+    broker = {"away": True}
+    log = MemoryLog(refuse=lambda topic, record: KafkaTimeoutError() if topic == DLQ and broker["away"] else None)
+    lost: list[int] = []
+    worker = make_worker(log, on_lost=lost.append)
+    records = [garbage(0), *as_records([created("a")], start=1)]
+    worker.assign(0, 0, 0)
+    await worker.handle(records)
+    await settle(worker)
+    assert lost == [0]
+    assert log.events() == [], "nothing after the record is applied: it is all read again"
+
+    broker["away"] = False
+    assert await worker.revoke(0) == 0
+    worker.assign(0, 0, len(records))
+    await worker.handle(records)
+    await settle(worker)
+    assert [letter["dlq_offset"] for letter in log.letters()] == [b"0"]
+    assert {e.subject for e in log.events()} == {"a"}
+
+
+def test_repeated_log_lines_are_let_through_once_per_interval_with_a_count() -> None:
+    now = [0.0]
+    limit = OncePerInterval(interval_s=30, clock=lambda: now[0])
+
+    def line(msg: str, *args: object, level: int = logging.ERROR, **extra: object) -> logging.LogRecord:
+        record = logging.LogRecord("aiokafka", level, __file__, 1, msg, args, None)
+        record.__dict__.update(extra)
+        return record
+
+    unreachable = "Unable connect to node with id %s: %s"
+    assert [limit.filter(line(unreachable, 1, n)) for n in range(300)].count(True) == 1
+    assert limit.filter(line("Group Coordinator Request failed: %s", "x")), "another cause has its own line"
+    assert limit.filter(line(unreachable, 1, 2, level=logging.INFO)), "below WARNING is not limited"
+    assert limit.filter(line("partition %s lost", 1, **EVERY_TIME)), "a line that must always show"
+    now[0] = 31.0
+    later = line(unreachable, 1, "again")
+    assert limit.filter(later)
+    assert "[299 more like this in the last 31 s]" in later.getMessage()
