@@ -17,6 +17,8 @@ from services.gateway.errors import ApiError
 from services.gateway.file_refs import with_resolved_files
 from services.gateway.requests import read_body
 
+CODE_STEPS_HANDLER = "code_agent_language_model"
+
 
 def visible_pipelines(request: web.Request) -> list[Pipeline]:
     """The shared catalog, then the caller's tenant's own pipelines."""
@@ -44,8 +46,29 @@ async def get_pipeline(request: web.Request) -> web.Response:
     return web.json_response(visible_pipeline(request).to_api())
 
 
+def refuse_tenant_code(request: web.Request, body: CreatePipelineRequest) -> None:
+    """Python steps a tenant writes run on the handler's machine: only where the operator said so."""
+    if body.handler_type != CODE_STEPS_HANDLER or "steps" not in body.configuration:
+        return
+    if request.app[keys.SETTINGS].allow_tenant_code_steps:
+        return
+    raise ApiError(
+        422,
+        "TenantCodeStepsDisabled",
+        "Tenant-authored code steps are disabled by the operator: a code_agent_language_model pipeline with "
+        "configuration.steps needs ALLOW_TENANT_CODE_STEPS=true on the gateway and the handler.",
+        [
+            {
+                "field": "configuration.steps",
+                "problem": "tenant-authored code steps are disabled (ALLOW_TENANT_CODE_STEPS)",
+            }
+        ],
+    )
+
+
 async def create_pipeline(request: web.Request) -> web.Response:
     body = await read_body(request, CreatePipelineRequest)
+    refuse_tenant_code(request, body)
     try:
         event = decide_register_pipeline(body, f"pl_{secrets.token_urlsafe(12)}", command_context(request))
     except InvalidInput as error:
@@ -60,8 +83,8 @@ async def trigger(request: web.Request) -> web.Response:
     pipeline = visible_pipeline(request)
     body = await with_resolved_files(request, await read_body(request, TriggerRequest))
     creation = await create_execution(request, pipeline, body)
-    headers = {"Idempotent-Replayed": "true"} if creation.replayed else None
-    return web.json_response(creation.state.to_api(), status=200 if creation.replayed else 201, headers=headers)
+    status = 200 if creation.replayed else 201
+    return web.json_response(creation.state.to_api(), status=status, headers=creation.headers)
 
 
 def setup(app: web.Application) -> None:

@@ -29,6 +29,8 @@ class HandlerSettings:
     """At most one Progressed event per execution in this interval; reports in between are dropped."""
     files_db_path: Path | None = None
     """Where the handler keeps uploaded files' text; None: a temporary file, refilled at each start."""
+    allow_tenant_code_steps: bool = False
+    """Run `code_agent_language_model` steps that tenants wrote (isolated, or not at all); the catalog's always run."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> HandlerSettings:
@@ -42,4 +44,5 @@ class HandlerSettings:
             if env.get("LLM_BASE_URL")
             else None,
             files_db_path=Path(env["DATA_DIR"]) / "handler.files.sqlite3" if env.get("DATA_DIR") else None,
+            allow_tenant_code_steps=env.get("ALLOW_TENANT_CODE_STEPS", "").strip().lower() in {"1", "true", "yes"},
         )

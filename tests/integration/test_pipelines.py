@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.integration.stack import OTHER_KEY, SECOND_KEY, Stack
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.stack import OTHER_KEY, SECOND_KEY, Stack, running_stack
 
 PIPELINE = {
     "name": "Word counter",
@@ -14,6 +19,14 @@ PIPELINE = {
     },  # fmt: skip
     "configuration": {"steps": [{"name": "count", "code": "result = len(inputs['text'].split())"}]},
 }
+
+
+@pytest.fixture
+async def stack(kafka_servers: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    """Its pipelines run Python steps a tenant wrote: allowed on both services, as the operator must."""
+    allowed = {"allow_tenant_code_steps": True}
+    async with running_stack(kafka_servers, tmp_path, gateway_overrides=allowed, **allowed) as running:
+        yield running
 
 
 async def create(stack: Stack, body: dict, key: str | None = None) -> tuple[int, dict]:

@@ -40,6 +40,8 @@ class PipelineContext:
     """Where a streaming handler sends its tokens; None unless the execution has a channel."""
     files: FileSource | None = None
     """Uploaded files' extracted text, by extraction id."""
+    allow_tenant_code_steps: bool = False
+    """The operator allows Python steps that tenants wrote (`HandlerSettings.allow_tenant_code_steps`)."""
 
 
 @dataclass(frozen=True)
