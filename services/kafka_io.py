@@ -31,7 +31,18 @@ RENEW_TIMEOUT_S = 10.0
 
 
 class PublishFailed(Exception):
-    """The event was not acknowledged by the broker in time; nothing was recorded."""
+    """The event was not sent: nothing was recorded."""
+
+
+class OutcomeUnknown(PublishFailed):
+    """The event was sent, but the broker did not confirm it in time: it may yet be recorded.
+
+    `delivery` settles it later: it ends with the record's position, or with an error.
+    """
+
+    def __init__(self, message: str, delivery: asyncio.Future[RecordMetadata]) -> None:
+        super().__init__(message)
+        self.delivery = delivery
 
 
 class RecordTooLarge(Exception):
@@ -49,16 +60,32 @@ def record_size(record: Record) -> int:
     return len(record.key) + len(record.value) + headers + RECORD_OVERHEAD_BYTES
 
 
+Probe = Callable[[], Awaitable[bool]]
+"""Whether the broker answers now."""
+
+
 class EventPublisher:
-    """Appends events to the log, each send bounded by a deadline, none larger than the topic takes."""
+    """Appends events to the log, each send bounded by a deadline, none larger than the topic takes.
+
+    What a failure means is kept exact: `PublishFailed` when nothing was sent (too large, or the
+    broker is known to be away), `OutcomeUnknown` once a send has begun and was not confirmed.
+    """
 
     def __init__(
-        self, send: SendFn, topic: str, timeout_s: float, max_record_bytes: int = MAX_EVENT_RECORD_BYTES
+        self,
+        send: SendFn,
+        topic: str,
+        timeout_s: float,
+        max_record_bytes: int = MAX_EVENT_RECORD_BYTES,
+        reachable: Probe | None = None,
     ) -> None:
         self._send = send
         self._topic = topic
         self._timeout_s = timeout_s
         self._max_record_bytes = max_record_bytes
+        self._reachable = reachable
+        self._doubtful = False
+        """The last send went unconfirmed: ask the broker before sending the next."""
 
     async def publish(self, event: Envelope) -> RecordMetadata:
         record = encode(event)
@@ -66,11 +93,24 @@ class EventPublisher:
             # Checked here, not left to the broker: a batch it refuses breaks the producer's
             # numbering of that partition for every later sender.
             raise RecordTooLarge(size, self._max_record_bytes)
+        if self._doubtful and self._reachable is not None and not await self._reachable():
+            raise PublishFailed(f"the broker is unreachable; {event.type} was not sent")
+        delivery = asyncio.ensure_future(self._send(self._topic, record))
+        delivery.add_done_callback(_observe)
         try:
             async with asyncio.timeout(self._timeout_s):
-                return await self._send(self._topic, record)
+                metadata = await asyncio.shield(delivery)  # the send goes on past the deadline
         except (TimeoutError, KafkaError) as error:
-            raise PublishFailed(f"broker did not acknowledge {event.type} in time: {error!r}") from error
+            self._doubtful = True
+            raise OutcomeUnknown(f"broker did not confirm {event.type} in time: {error!r}", delivery) from error
+        self._doubtful = False
+        return metadata
+
+
+def _observe(delivery: asyncio.Future[RecordMetadata]) -> None:
+    """A late failure nobody awaits any more is expected, not worth asyncio's warning."""
+    if not delivery.cancelled():
+        delivery.exception()
 
 
 ProducerFactory = Callable[[], AIOKafkaProducer]

@@ -30,12 +30,14 @@ from services.gateway import (
     routes_pipelines,
     routes_v1,
 )
+from services.gateway.admission import AppendGate
 from services.gateway.auth import Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.errors import json_errors
 from services.gateway.key_locks import KeyLocks
 from services.gateway.limits import LimitGuard
 from services.gateway.settings import GatewaySettings
+from services.gateway.unsettled import Unsettled
 from services.kafka_io import (
     EventPublisher,
     RenewingProducer,
@@ -43,6 +45,9 @@ from services.kafka_io import (
     make_producer,
     partitions_of,
 )
+
+BROKER_PROBE_S = 1.0
+"""How long a send after an unconfirmed one waits to hear that the broker is there at all."""
 
 
 def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web.Application:
@@ -54,6 +59,8 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     app[keys.STREAMS] = weakref.WeakSet()
     app[keys.KEY_LOCKS] = KeyLocks()
     app[keys.EXTRACTOR] = Extractor(settings.extraction)
+    app[keys.APPEND_GATE] = AppendGate(settings.max_appends_in_flight, settings.append_slot_wait_s)
+    app[keys.UNSETTLED] = Unsettled()
     app.cleanup_ctx.extend([_read_model, _publisher, _directory, _files, _channels, _projection])
     app.on_shutdown.append(_close_streams)
     health.setup(app)
@@ -81,11 +88,15 @@ async def _publisher(app: web.Application) -> AsyncIterator[None]:
     producer = RenewingProducer(lambda: make_producer(settings.kafka, client_id=settings.instance_id))
     await producer.start()
     send, timeout_s = producer.send, settings.kafka.send_timeout_s
-    app[keys.PUBLISHER] = EventPublisher(send, settings.kafka.events_topic, timeout_s)
-    app[keys.TENANCY_PUBLISHER] = EventPublisher(send, settings.kafka.tenancy_topic, timeout_s)
+
+    async def reachable() -> bool:
+        return await app[keys.RUNNER].log_reachable(BROKER_PROBE_S)
+
+    app[keys.PUBLISHER] = EventPublisher(send, settings.kafka.events_topic, timeout_s, reachable=reachable)
+    app[keys.TENANCY_PUBLISHER] = EventPublisher(send, settings.kafka.tenancy_topic, timeout_s, reachable=reachable)
     # Uploads check their own event's size first (413 FileTooLarge); the topic takes a little more.
     app[keys.FILES_PUBLISHER] = EventPublisher(
-        send, settings.kafka.files_topic, timeout_s, max_record_bytes=TOPIC_MAX_MESSAGE_BYTES - 64 * 1024
+        send, settings.kafka.files_topic, timeout_s, TOPIC_MAX_MESSAGE_BYTES - 64 * 1024, reachable
     )
     yield
     await producer.stop()

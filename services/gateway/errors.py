@@ -29,6 +29,7 @@ class ApiError(Exception):
         message: str,
         details: list[dict[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        body: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -36,11 +37,31 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+        self.body = body or {}
+        """More fields for the JSON body, beside error, message and details."""
 
 
 def broker_unavailable() -> ApiError:
+    """Only when nothing was sent: the client may retry, or not, knowing nothing was recorded."""
     return ApiError(
-        503, "BrokerUnavailable", "The event log is unavailable; retry shortly.", headers={"Retry-After": "5"}
+        503,
+        "BrokerUnavailable",
+        "The event log is unreachable; nothing was recorded. Retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def outcome_unknown(what: str, body: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> ApiError:
+    """The send began and was not confirmed: it may have been recorded, and a retry must not
+    assume either way. `body` and `headers` carry what makes a retry safe (the id and the key)."""
+    return ApiError(
+        503,
+        "OutcomeUnknown",
+        f"The event log did not confirm {what} in time: it may or may not have been recorded. "
+        "Retry with the same Idempotency-Key (or look the id up) once the delay in Retry-After has passed; "
+        "a retry with that key never records it twice.",
+        headers={"Retry-After": "5", **(headers or {})},
+        body=body,
     )
 
 
@@ -51,7 +72,9 @@ def not_ready(still_doing: str) -> ApiError:
 
 def error_response(error: ApiError) -> web.Response:
     body = ErrorBody(error=error.code, message=error.message, details=error.details)
-    return web.json_response(body.model_dump(exclude_none=True), status=error.status, headers=error.headers)
+    return web.json_response(
+        {**body.model_dump(exclude_none=True), **error.body}, status=error.status, headers=error.headers
+    )
 
 
 @web.middleware

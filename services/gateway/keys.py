@@ -13,10 +13,12 @@ from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
 from services.files.extractor import Extractor
+from services.gateway.admission import AppendGate
 from services.gateway.catalog import Catalog
 from services.gateway.key_locks import KeyLocks
 from services.gateway.limits import LimitGuard
 from services.gateway.settings import GatewaySettings
+from services.gateway.unsettled import Unsettled
 from services.kafka_io import EventPublisher
 
 SETTINGS = web.AppKey("settings", GatewaySettings)
@@ -34,3 +36,5 @@ STREAMS = web.AppKey("streams", weakref.WeakSet[web.StreamResponse])
 FILES = web.AppKey("files", FilesFollower)
 FILES_PUBLISHER = web.AppKey("files_publisher", EventPublisher)
 EXTRACTOR = web.AppKey("extractor", Extractor)
+APPEND_GATE = web.AppKey("append_gate", AppendGate)
+UNSETTLED = web.AppKey("unsettled", Unsettled)

@@ -90,7 +90,10 @@ def _errors(*statuses: int) -> dict[str, Any]:
     described = {400: "Bad request", 401: "Missing or invalid API key", 404: "Not found (or another tenant's)",
                  409: "Already terminal", 413: "Request body too large", 415: "Not multipart/form-data",
                  422: "Invalid input",
-                 429: "Rate limit or monthly quota", 503: "Event log unavailable or gateway catching up"}  # fmt: skip
+                 429: "Rate limit or monthly quota",
+                 503: "BrokerUnavailable, Overloaded or NotReady: nothing was recorded; OutcomeUnknown: "
+                      "it may have been (the body names executionId and idempotencyKey: retry with that key)",
+                 }  # fmt: skip
     return {str(s): _json(_ref("ErrorBody"), described[s]) for s in (401, *statuses)}
 
 
@@ -104,6 +107,8 @@ def _query(name: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
                "schema": {"type": "string", "minLength": 1, "maxLength": 255}}  # fmt: skip
+KEY_HEADER = {"Idempotency-Key": {"description": "The creation's key (yours, or one made for it): retry with it",
+                                  "schema": {"type": "string"}}}  # fmt: skip
 
 
 def _paths() -> dict[str, Any]:
@@ -131,8 +136,9 @@ def _paths() -> dict[str, Any]:
             "summary": "Trigger an execution (answers at once, status pending)",
             "parameters": [_path_param("pipelineId"), IDEMPOTENCY],
             "requestBody": {"required": False, "content": {JSON: {"schema": _ref("TriggerRequest")}}},
-            "responses": {"201": _json(execution, "Created"),
-                          "200": _json(execution, "Replayed: created earlier with this Idempotency-Key"),
+            "responses": {"201": {**_json(execution, "Created"), "headers": KEY_HEADER},
+                          "200": {**_json(execution, "Replayed: created earlier with this Idempotency-Key"),
+                                  "headers": KEY_HEADER},
                           **_errors(400, 404, 413, 422, 429, 503)}}},
         "/pipeline-executions": {"get": {"summary": "List executions, newest first", "parameters": [
             _query("pipelineId", {"type": "string"}), _query("status", {"enum": [s.value for s in Status]}),
@@ -140,7 +146,7 @@ def _paths() -> dict[str, Any]:
             "responses": {"200": _json(_ref("ExecutionPage"), "A page of executions"), **_errors(400)}}},
         "/pipeline-executions/{executionId}": {"get": {"summary": "Get an execution",
             "parameters": [_path_param("executionId")],
-            "responses": {"200": _json(execution, "The execution"), **_errors(404)}}},
+            "responses": {"200": _json(execution, "The execution"), **_errors(404, 503)}}},
         "/pipeline-executions/{executionId}/cancel": {"post": {"summary": "Cancel a pending or running execution",
             "parameters": [_path_param("executionId")],
             "responses": {"200": _json(execution, "Cancelled (or finished meanwhile)"),
@@ -152,22 +158,23 @@ def _paths() -> dict[str, Any]:
                            {"name": "Last-Event-ID", "in": "header", "required": False,
                             "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
             "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {}}},
-                          **_errors(400, 404)}}},
+                          **_errors(400, 404, 503)}}},
         "/channels/{channelId}/stream": {"get": {
             "summary": "Server-Sent Events of a streaming execution's tokens: token, stream-complete, ping",
             "parameters": [_path_param("channelId"), _query("after", {"type": "string", "pattern": "^[0-9]+$"}),
                            {"name": "Last-Event-ID", "in": "header", "required": False,
                             "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
             "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {}}},
-                          **_errors(400, 404)}}},
+                          **_errors(400, 404, 503)}}},
         "/v1/generate": {"post": {"summary": "Threat intel to Sigma rules; answers with an executionArn at once",
             "parameters": [IDEMPOTENCY],
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("GenerateRequest")}}},
-            "responses": {"202": _json(_object(data=_object(executionArn={"type": "string"})), "Accepted"),
+            "responses": {"202": {**_json(_object(data=_object(executionArn={"type": "string"})), "Accepted"),
+                                  "headers": KEY_HEADER},
                           **_errors(400, 413, 422, 429, 503)}}},
         "/v1/status/{executionArn}": {"get": {"summary": "Status of a /v1 execution",
             "parameters": [_path_param("executionArn")],
-            "responses": {"200": _json(_object(data=_ref("V1Status")), "Status"), **_errors(404)}}},
+            "responses": {"200": _json(_object(data=_ref("V1Status")), "Status"), **_errors(404, 503)}}},
         "/v1/executions": {"get": {"summary": f"The most recent /v1 executions (at most {MAX_HISTORY}), newest first",
             "parameters": [_query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_HISTORY})],
             "responses": {"200": _json(_object(data={"type": "array", "items": _ref("V1Summary")}), "History"),

@@ -66,7 +66,7 @@ async def _create(request: web.Request, upload: Upload, ctx: CommandContext) -> 
             "FileTooLarge",
             f"The file's extracted text takes {size} bytes; the limit is {MAX_EVENT_BYTES}. Split the document.",
         )
-    metadata = await publish(app[keys.FILES_PUBLISHER], event)
+    metadata = await publish(app, app[keys.FILES_PUBLISHER], event)
     with contextlib.suppress(TimeoutError):  # recorded; this replica's store is just behind
         await app[keys.FILES].wait_for(metadata.offset, app[keys.SETTINGS].read_your_writes_timeout_s)
     stored = StoredFile(event.tenantid, event.time, event.data)

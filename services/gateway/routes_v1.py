@@ -43,7 +43,8 @@ async def generate(request: web.Request) -> web.Response:
     assert pipeline is not None, "the /v1 pipeline is part of every catalog"
     trigger = TriggerRequest(input=ExecutionInput(data_inputs={"text": body.input, "inputType": body.input_type}))
     creation = await create_execution(request, pipeline, trigger)
-    return web.json_response({"data": {"executionArn": execution_arn(creation.state.execution_id)}}, status=202)
+    body_out = {"data": {"executionArn": execution_arn(creation.state.execution_id)}}
+    return web.json_response(body_out, status=202, headers=creation.headers)
 
 
 async def status(request: web.Request) -> web.Response:

@@ -26,12 +26,17 @@ class GatewaySettings:
     stream_max_s: float = 300.0
     stream_retry_ms: int = 2000
     read_your_writes_timeout_s: float = 10.0
+    max_appends_in_flight: int = 512
+    """Appends this gateway sends at once; more wait for a slot, then get 503 Overloaded."""
+    append_slot_wait_s: float = 1.0
     cancel_wait_s: float = 5.0
     limits: Limits = field(default_factory=Limits)
     admin_api_key: str | None = None
     """Enables the admin API (tenants and keys) for whoever presents it."""
     max_file_bytes: int = 10 * 1024 * 1024
     extraction: ExtractionLimits = field(default_factory=ExtractionLimits)
+    allow_tenant_code_steps: bool = False
+    """Accept `code_agent_language_model` pipelines whose steps a tenant wrote (POST /pipelines); off: 422."""
 
     @property
     def db_path(self) -> Path:
@@ -55,6 +60,8 @@ class GatewaySettings:
             stream_max_s=float(env.get("SSE_MAX_CONNECTION_S", "300")),
             admin_api_key=env.get("ADMIN_API_KEY") or None,
             max_file_bytes=int(env.get("MAX_FILE_BYTES", str(10 * 1024 * 1024))),
+            max_appends_in_flight=int(env.get("MAX_APPENDS_IN_FLIGHT", "512")),
+            allow_tenant_code_steps=env.get("ALLOW_TENANT_CODE_STEPS", "").strip().lower() in {"1", "true", "yes"},
             limits=Limits(
                 per_key_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "600")),
                 monthly_executions=int(env.get("MONTHLY_EXECUTION_QUOTA", "100000")),

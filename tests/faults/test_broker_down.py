@@ -1,4 +1,4 @@
-"""With the broker gone, commands fail fast with a JSON 503: never a hang, never half-recorded."""
+"""With the broker gone, commands answer fast with a JSON 503 that says what became of them: never a hang."""
 
 from __future__ import annotations
 
@@ -34,7 +34,18 @@ async def test_trigger_answers_503_while_the_broker_is_down(tmp_path: Path) -> N
                 body = await resp.json()
                 status, retry_after = resp.status, resp.headers.get("Retry-After")
             assert time.monotonic() - began < 10, "answered within the send deadline"
-            assert (status, body["error"], retry_after) == (503, "BrokerUnavailable", "5")
+            # Sent, never confirmed: it may yet be recorded, and the answer says so, with what to retry.
+            assert (status, body["error"], retry_after) == (503, "OutcomeUnknown", "5")
+            assert body["executionId"] and body["idempotencyKey"]
+
+            # Now known to be away: refused before anything is sent, and said to be so.
+            began = time.monotonic()
+            async with http.post(url, json={}, headers=headers) as resp:
+                body = await resp.json()
+                status = resp.status
+            assert time.monotonic() - began < 5, "refused without waiting out a send"
+            assert (status, body["error"]) == (503, "BrokerUnavailable")
+            assert "nothing was recorded" in body["message"]
 
             list_url = f"http://{gateway.host}:{gateway.port}/pipeline-executions"
             async with http.get(list_url, headers=headers) as resp:
