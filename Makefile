@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DATA_DIR ?= .data
 export DATA_DIR
 
-.PHONY: install run test lint unit integration bench schemas broker clean
+.PHONY: install run test lint unit integration faults bench schemas broker clean
 
 install: $(STAMP)
 
@@ -37,6 +37,12 @@ unit: install
 integration: install
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m pytest tests/integration
+
+## The fault cases alone: broker outages, unconfirmed creates, poison records, slow and malformed requests.
+faults: install
+	$(BIN)/python -m infra.kafka.launcher fetch
+	$(BIN)/python -m pytest tests/faults tests/integration/test_projection_poison.py \
+		tests/integration/test_handler_poison.py tests/integration/test_request_limits.py tests/integration/test_oversize.py
 
 ## Throughput of the whole system against raw Kafka, on the same broker (not part of `make test`).
 bench: install

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import uvloop
-from aiohttp import web
 
 from services.gateway.app import create_app
+from services.gateway.server import serve
 from services.gateway.settings import GatewaySettings
 
 
@@ -17,7 +17,7 @@ def main() -> None:
     settings = GatewaySettings.from_env()
     if not settings.api_keys:
         raise SystemExit("set DEV_API_KEY: no API key is configured, so no request could be served")
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, loop=uvloop.new_event_loop())
+    uvloop.run(serve(create_app(settings), settings))
 
 
 if __name__ == "__main__":

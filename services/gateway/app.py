@@ -31,7 +31,7 @@ from services.gateway import (
     routes_v1,
 )
 from services.gateway.admission import AppendGate
-from services.gateway.auth import Keyring, auth_middleware
+from services.gateway.auth import KEYRING, Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.errors import json_errors
 from services.gateway.key_locks import KeyLocks
@@ -45,15 +45,18 @@ from services.kafka_io import (
     make_producer,
     partitions_of,
 )
+from services.log_limits import limit_repeats
 
 BROKER_PROBE_S = 1.0
 """How long a send after an unconfirmed one waits to hear that the broker is there at all."""
 
 
 def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web.Application:
+    limit_repeats()  # a broker outage otherwise logs the same warning for every request
     app = web.Application(client_max_size=settings.max_body_bytes)
     keyring = Keyring.from_plain(settings.api_keys, directory=lambda: app[keys.DIRECTORY].directory)
     app.middlewares.extend([json_errors, auth_middleware(keyring, settings.admin_api_key)])
+    app[KEYRING] = keyring
     app[keys.SETTINGS] = settings
     app[keys.CATALOG] = catalog or demo_catalog()
     app[keys.STREAMS] = weakref.WeakSet()

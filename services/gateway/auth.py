@@ -90,3 +90,15 @@ def _check_admin(admin_key: str | None, header: str | None) -> None:
 
 def principal_of(request: web.Request) -> Principal:
     return request[PRINCIPAL]
+
+
+def still_authorized(request: web.Request) -> bool:
+    """Whether the key that opened this request is still valid: a long stream asks again as it
+    goes, so revoking a key also ends the streams it opened."""
+    try:
+        return request.app[KEYRING].authenticate(request.headers.get("Authorization")) == principal_of(request)
+    except ApiError:
+        return False
+
+
+KEYRING = web.AppKey("keyring", Keyring)

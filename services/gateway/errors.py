@@ -82,11 +82,18 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         return await handler(request)
     except ApiError as error:
-        return error_response(error)
+        response = error_response(error)
+        if error.headers.get("Connection") == "close":
+            response.force_close()  # e.g. the rest of a slow body is not worth waiting for
+        return response
     except web.HTTPException as error:
         if error.status < 400:
             raise
         return error_response(_from_http(error))
+    except ConnectionError:
+        # The client went away mid-request (an upload cut short, say): nobody to answer, nothing to fix.
+        log.info("client of %s %s went away before its request was read", request.method, request.path)
+        return error_response(ApiError(400, "BadRequest", "The connection closed before the request was read."))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(ApiError(500, "InternalError", "Unexpected server error; it has been logged."))

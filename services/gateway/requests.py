@@ -2,24 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from services.gateway import keys
 from services.gateway.errors import ApiError
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
-    raw = await request.read()
+    async with body_deadline(request):
+        raw = await request.read()
     try:
         return model.model_validate_json(raw) if raw.strip() else model.model_validate({})
     except ValidationError as error:
         raise invalid_body(error) from error
+
+
+@asynccontextmanager
+async def body_deadline(request: web.Request) -> AsyncIterator[None]:
+    """A client that sends its body slowly gets a 408, instead of holding its connection open."""
+    seconds = request.app[keys.SETTINGS].body_timeout_s
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise ApiError(
+            408,
+            "RequestTimeout",
+            f"The request body did not arrive within {seconds:g} s.",
+            headers={"Connection": "close"},
+        ) from None
 
 
 def invalid_body(error: ValidationError) -> ApiError:

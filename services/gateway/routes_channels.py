@@ -11,7 +11,7 @@ import asyncio
 from aiohttp import web
 
 from services.gateway import keys
-from services.gateway.auth import principal_of
+from services.gateway.auth import principal_of, still_authorized
 from services.gateway.errors import ApiError
 from services.gateway.execution_lookup import require_execution
 from services.gateway.requests import dumps
@@ -58,6 +58,8 @@ async def _send_tokens(request: web.Request, response: web.StreamResponse, chann
                     await changed.wait()
             except TimeoutError:
                 await response.write(frame("ping", "{}"))
+            if not still_authorized(request):
+                return  # its key was revoked: a reconnect gets the 401
     finally:
         channels.unwatch(channel_id, changed)
 

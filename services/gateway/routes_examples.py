@@ -12,6 +12,7 @@ from services.gateway.appending import append_and_wait, command_context
 from services.gateway.auth import principal_of
 from services.gateway.commands import NotSucceeded, decide_promote
 from services.gateway.errors import ApiError
+from services.gateway.registry_limits import MAX_EXAMPLE_SETS_PER_TENANT, MAX_EXAMPLES_PER_SET, room_for
 from services.gateway.requests import read_body
 from services.gateway.routes_executions import load_execution
 
@@ -24,8 +25,13 @@ async def promote(request: web.Request) -> web.Response:
     state = await load_execution(request)
     body = await read_body(request, PromoteRequest)
     read_model, tenant_id = request.app[keys.READ_MODEL], principal_of(request).tenant_id
-    if body.existing_example_set_id and await read_model.example_set(tenant_id, body.existing_example_set_id) is None:
-        raise ApiError(404, "NotFound", "No example set with this id.")
+    if body.existing_example_set_id:
+        existing = await read_model.example_set(tenant_id, body.existing_example_set_id)
+        if existing is None:
+            raise ApiError(404, "NotFound", "No example set with this id.")
+        room_for("examples per example set", existing["exampleCount"], MAX_EXAMPLES_PER_SET)
+    else:
+        room_for("example sets per tenant", len(await read_model.example_sets(tenant_id)), MAX_EXAMPLE_SETS_PER_TENANT)
     try:
         event = decide_promote(state, body, (_new_id("ex"), _new_id("exset")), command_context(request))
     except NotSucceeded as error:

@@ -7,6 +7,7 @@ import secrets
 from aiohttp import web
 
 from contracts.api import CreatePipelineRequest, TriggerRequest
+from contracts.codec import encode
 from contracts.pipelines import Pipeline
 from services.gateway import keys
 from services.gateway.appending import append_to_directory, command_context
@@ -15,6 +16,7 @@ from services.gateway.commands import InvalidInput, decide_register_pipeline
 from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
 from services.gateway.file_refs import with_resolved_files
+from services.gateway.registry_limits import MAX_PIPELINE_BYTES, MAX_PIPELINES_PER_TENANT, room_for, small_enough
 from services.gateway.requests import read_body
 
 CODE_STEPS_HANDLER = "code_agent_language_model"
@@ -69,12 +71,15 @@ def refuse_tenant_code(request: web.Request, body: CreatePipelineRequest) -> Non
 async def create_pipeline(request: web.Request) -> web.Response:
     body = await read_body(request, CreatePipelineRequest)
     refuse_tenant_code(request, body)
+    owned = len(visible_pipelines(request)) - len(request.app[keys.CATALOG].all())
+    room_for("pipelines per tenant", owned, MAX_PIPELINES_PER_TENANT)
     try:
         event = decide_register_pipeline(body, f"pl_{secrets.token_urlsafe(12)}", command_context(request))
     except InvalidInput as error:
         raise ApiError(
             422, "InputValidationFailed", "The pipeline's inputs schema is not valid.", error.problems
         ) from error
+    small_enough("pipeline", len(encode(event).value), MAX_PIPELINE_BYTES)
     await append_to_directory(request.app, [event])
     return web.json_response(event.data.pipeline.to_api(), status=201)
 

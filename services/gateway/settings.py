@@ -29,6 +29,10 @@ class GatewaySettings:
     max_appends_in_flight: int = 512
     """Appends this gateway sends at once; more wait for a slot, then get 503 Overloaded."""
     append_slot_wait_s: float = 1.0
+    idle_timeout_s: float = 15.0
+    """A connection with no complete request within this long (at its start or between requests) is closed."""
+    body_timeout_s: float = 30.0
+    """A request body not received in full within this long is a 408."""
     cancel_wait_s: float = 5.0
     limits: Limits = field(default_factory=Limits)
     admin_api_key: str | None = None

@@ -17,7 +17,7 @@ from projections.history import states_after
 from projections.notifications import Subscription
 from projections.state import ExecutionState
 from services.gateway import keys
-from services.gateway.auth import principal_of
+from services.gateway.auth import principal_of, still_authorized
 from services.gateway.errors import ApiError
 from services.gateway.execution_lookup import require_execution
 from services.gateway.requests import dumps
@@ -89,12 +89,14 @@ class ExecutionStream:
                 async with asyncio.timeout(min(next_ping, closes_at) - now):
                     change = await changes.next()
             except TimeoutError:
+                if not still_authorized(self._request):
+                    return  # its key was revoked: a reconnect gets the 401
                 if loop.time() >= next_ping:
                     await self.ping()
                     next_ping = loop.time() + self._settings.ping_interval_s
                 continue
-            if change is None:
-                return  # too slow to keep up, or shutting down: the client reconnects
+            if change is None or not still_authorized(self._request):
+                return  # too slow to keep up, shutting down, or its key revoked: the client reconnects
             if change.sequence <= self.sent_sequence:
                 continue
             await self.send_state(change)

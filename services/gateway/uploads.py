@@ -10,6 +10,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from services.files.extraction import ExtractionFailed, media_type_of
 from services.gateway.commands import Upload
 from services.gateway.errors import ApiError
+from services.gateway.requests import body_deadline
 
 FIELD = "file"
 CHUNK = 64 * 1024
@@ -21,12 +22,13 @@ async def read_upload(request: web.Request, max_bytes: int) -> Upload:
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "UnsupportedMediaType", f"{HOW}.")
     try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if isinstance(part, BodyPartReader) and part.name == FIELD:
-                return _upload(part, await _content(part, max_bytes))
-            if isinstance(part, BodyPartReader):
-                await part.release()
+        async with body_deadline(request):
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if isinstance(part, BodyPartReader) and part.name == FIELD:
+                    return _upload(part, await _content(part, max_bytes))
+                if isinstance(part, BodyPartReader):
+                    await part.release()
     except (ValueError, AssertionError, HttpProcessingError) as error:  # aiohttp's ways of saying "malformed"
         raise ApiError(400, "BadRequest", f"Malformed multipart body. {HOW}.") from error
     raise ApiError(422, "InputValidationFailed", f"No part named 'file'. {HOW}.")

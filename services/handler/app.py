@@ -32,7 +32,6 @@ from projections.kafka_client import make_reader, stop_within
 from services.handler.catch_up import records_end
 from services.handler.dead_letters import DeadLetterLedger, DeadLetters, letters_on
 from services.handler.file_source import FollowedFiles
-from services.handler.log_limits import limit_repeats
 from services.handler.partition_writer import Fenced, PartitionWriter, transactional_id
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
@@ -40,6 +39,7 @@ from services.handler.settings import HandlerSettings
 from services.handler.token_sink import TokenPublisher
 from services.handler.worker import Worker
 from services.kafka_io import PublishFailed, ensure_topics, make_producer, producer_send
+from services.log_limits import limit_repeats
 
 log = logging.getLogger(__name__)
 

@@ -38,13 +38,13 @@ from contracts.events import (
 from projections.state import ExecutionState, InvalidTransition, Status, evolve, is_duplicate
 from services.handler import lifecycle
 from services.handler.dead_letters import Cause, DeadLetterFailed, DeadLetters, Rejection
-from services.handler.log_limits import EVERY_TIME
 from services.handler.partition_writer import Fenced
 from services.handler.plugins.base import FileSource, PipelineContext, PipelineError, Plugin, Progress
 from services.handler.settings import HandlerSettings
 from services.handler.token_sink import TokenPublisher
 from services.handler.tracking import PartitionProgress, Tracked
 from services.kafka_io import PublishFailed
+from services.log_limits import EVERY_TIME
 
 log = logging.getLogger(__name__)
 

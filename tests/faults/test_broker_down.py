@@ -47,6 +47,10 @@ async def test_trigger_answers_503_while_the_broker_is_down(tmp_path: Path) -> N
             assert (status, body["error"]) == (503, "BrokerUnavailable")
             assert "nothing was recorded" in body["message"]
 
+            async with http.get(f"http://{gateway.host}:{gateway.port}/readyz") as resp:
+                ready = await resp.json()
+                assert (resp.status, ready["checks"]["broker_reachable"]) == (503, False), ready
+
             list_url = f"http://{gateway.host}:{gateway.port}/pipeline-executions"
             async with http.get(list_url, headers=headers) as resp:
                 assert (await resp.json())["total"] == 1, "queries still served from the read model"

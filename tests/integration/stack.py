@@ -19,6 +19,7 @@ from aiohttp import web
 
 from infra.kafka.launcher import free_port
 from services.gateway.app import create_app as create_gateway
+from services.gateway.server import GatewayRunner
 from services.gateway.settings import GatewaySettings
 from services.handler.app import create_app as create_handler
 from services.handler.settings import HandlerSettings
@@ -135,7 +136,7 @@ def stack_settings(
 
 @asynccontextmanager
 async def running_gateway(settings: GatewaySettings) -> AsyncIterator[None]:
-    runner = web.AppRunner(create_gateway(settings))
+    runner = GatewayRunner(create_gateway(settings), settings)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()

@@ -16,7 +16,6 @@ from contracts.codec import Headers, Record, decode, encode
 from contracts.envelope import Envelope
 from contracts.events import Outcome
 from services.handler.dead_letters import EXCERPT_BYTES, DeadLetterLedger, DeadLetters
-from services.handler.log_limits import EVERY_TIME, OncePerInterval
 from services.handler.partition_writer import Fenced
 from services.handler.plugins.base import PipelineContext, PipelineResult, Plugin
 from services.handler.plugins.registry import default_plugins
@@ -24,6 +23,7 @@ from services.handler.settings import HandlerSettings
 from services.handler.worker import Publisher, Worker
 from services.kafka_io import EventPublisher, PublishFailed
 from services.kafka_settings import KafkaSettings
+from services.log_limits import EVERY_TIME, OncePerInterval
 from tests.events import T0, cancel_requested, completed, created, progressed, started
 
 TOPIC = "events"

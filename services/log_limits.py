@@ -1,6 +1,6 @@
 """One log line per cause and interval, however often the cause repeats.
 
-With the broker away, every Kafka client of the handler retries several times a second and
+With the broker away, every Kafka client of a service retries several times a second and
 aiokafka logs each failure: hundreds of identical ERROR lines a second that bury the one
 worth reading. A cause is the logger, the level and the message's template (its arguments
 left out: the same failure names a different node or attempt). The first record of a cause
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 INTERVAL_S = 30.0
-LIMITED_LOGGERS = ("aiokafka", "services.handler")
+LIMITED_LOGGERS = ("aiokafka", "services", "projections")
 EVERY_TIME = {"every_time": True}
 MAX_CAUSES = 1000
 """Causes remembered at most; a logger that puts its arguments into the template makes many."""
