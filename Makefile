@@ -38,11 +38,13 @@ integration: install
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m pytest tests/integration
 
-## The fault cases alone: broker outages, unconfirmed creates, poison records, slow and malformed requests.
+## The fault cases alone: broker outages, unconfirmed creates, poison records, slow and malformed requests;
+## then kill -9 of each part three times during ~1,000 executions, its table written to docs/faults.md.
 faults: install
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m pytest tests/faults tests/integration/test_projection_poison.py \
 		tests/integration/test_handler_poison.py tests/integration/test_request_limits.py tests/integration/test_oversize.py
+	$(BIN)/python -m tests.faults.chaos --executions 1000 --kills 3
 
 ## Throughput of the whole system against raw Kafka, on the same broker (not part of `make test`).
 bench: install

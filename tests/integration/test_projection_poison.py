@@ -21,7 +21,7 @@ from projections.runner import ProjectionRunner
 from projections.store import ReadModel
 from services.kafka_io import partitions_of
 from tests.events import completed, created, progressed
-from tests.integration.stack import API_KEY, Stack, running_gateway, running_stack
+from tests.integration.stack import ADMIN_KEY, API_KEY, Stack, running_gateway, running_stack
 
 NO_OP = "pl_no_op"
 
@@ -131,3 +131,26 @@ async def test_a_record_the_store_refuses_is_skipped_alone(stack: Stack, tmp_pat
     finally:
         await runner.stop()
         await store.close()
+
+
+async def test_poison_on_the_tenancy_files_and_tokens_topics_is_skipped(stack: Stack) -> None:
+    kafka = stack.gateway_settings.kafka
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for topic in (kafka.tenancy_topic, kafka.files_topic, kafka.tokens_topic):
+            for value in (uuid.uuid4().bytes * 8, b'{"type": "tenant.teleported.v1"}', b"[]"):
+                await producer.send_and_wait(topic, value, key=b"poison")
+    finally:
+        await producer.stop()
+
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    async with stack.http.post(f"{stack.base_url}/admin/tenants", json={"name": "After poison"}, headers=admin) as r:
+        assert r.status == 201, await r.text()
+    status, uploaded = await stack.upload("after.txt", b"Uploads still work. Sentences here.")
+    assert status == 201, uploaded
+    streamed = await stack.trigger("pl_streaming_summarizer", {"query": "Tokens still flow. Yes they do."})
+    assert (await stack.wait_terminal(streamed["executionId"]))["status"] == "succeeded"
+    events = await stack.read_sse(f"/channels/ch_{streamed['executionId']}/stream", timeout=30)
+    assert any(e.event == "token" for e in events) and events[-1].event == "stream-complete"
+    await ready(stack)
