@@ -62,6 +62,11 @@ class ProjectionRunner:
         """True once everything on the log at start-up has been applied."""
         return self._caught_up.is_set()
 
+    def progress(self) -> tuple[int, int]:
+        """Offsets applied of those on the log at start-up (all of them for a fresh read model)."""
+        applied = sum(min(self._next_offsets.get(p, 0), end) for p, end in self._start_targets.items())
+        return applied, sum(self._start_targets.values())
+
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()

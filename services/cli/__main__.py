@@ -1,27 +1,36 @@
-"""`executions` (or `python -m services.cli`): tenants and keys, straight on the log.
+"""`executions` (or `python -m services.cli`): tenants and keys, and audits, straight on the log.
 
     executions tenants create NAME        -> tenant id and its first key (shown once)
     executions keys issue TENANT_ID       -> a new key for the tenant (shown once)
     executions keys revoke KEY_ID
+    executions history EXECUTION_ID       -> the execution's timeline, from the log
+    executions export --tenant TENANT_ID  -> the tenant's events as JSON Lines (--output FILE)
+    executions replay DIR [--compare DB]  -> every read model rebuilt from offset 0 into DIR,
+                                             then compared table by table with a live one
 
 Reads $KAFKA_BOOTSTRAP_SERVERS and $EVENTS_TOPIC like the services. Every gateway
-picks the change up from the tenancy topic; no gateway needs to be running.
+picks tenancy changes up from the tenancy topic; no gateway needs to be running.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from contracts.envelope import Envelope
 from projections.directory import Directory
 from projections.directory_follower import DirectoryFollower
 from projections.kafka_client import make_reader, stop_within
+from services.cli.audit import export, history
+from services.cli.replay import compare, rebuild, report
+from services.gateway.settings import GatewaySettings
 from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
 from services.kafka_settings import KafkaSettings
 from services.tenancy import (
@@ -35,6 +44,8 @@ from services.tenancy import (
     new_tenant_id,
 )
 
+AUDITS = {"history", "export", "replay"}
+
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="executions", description=__doc__.split("\n\n")[0])
@@ -44,7 +55,37 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     keys = nouns.add_parser("keys").add_subparsers(dest="verb", required=True)
     keys.add_parser("issue").add_argument("tenant_id")
     keys.add_parser("revoke").add_argument("key_id")
+    nouns.add_parser("history").add_argument("execution_id")
+    exporting = nouns.add_parser("export")
+    exporting.add_argument("--tenant", required=True)
+    exporting.add_argument("--output", type=Path, help="default: standard output")
+    replaying = nouns.add_parser("replay")
+    replaying.add_argument("into", type=Path, help="a fresh directory for the rebuilt read model")
+    replaying.add_argument("--compare", type=Path, help="a live read model's SQLite file (default: the gateway's)")
     return parser.parse_args(argv)
+
+
+def audit(args: argparse.Namespace, kafka: KafkaSettings) -> int:
+    if args.noun == "history":
+        found = asyncio.run(history(kafka, args.execution_id, sys.stdout))
+        if not found:
+            print(f"error: no events of execution {args.execution_id} on the log", file=sys.stderr)
+        return 0 if found else 1
+    if args.noun == "export":
+        with args.output.open("w") if args.output else contextlib.nullcontext(sys.stdout) as out:
+            written = asyncio.run(export(kafka, args.tenant, out))
+        print(f"{written} events of tenant {args.tenant}", file=sys.stderr)
+        return 0
+    rebuilt = asyncio.run(rebuild(kafka, args.into))
+    print(f"rebuilt {rebuilt.path} from {rebuilt.records:,} records in {rebuilt.seconds:.1f} s "
+          f"({rebuilt.rate:,.0f}/s)", file=sys.stderr)  # fmt: skip
+    live = args.compare or GatewaySettings.from_env().db_path
+    if not live.exists():
+        print(f"no live read model at {live}; nothing to compare", file=sys.stderr)
+        return 0
+    comparison = compare(rebuilt.path, live)
+    report(comparison, sys.stdout)
+    return 0 if comparison.equal else 1
 
 
 def decide(args: argparse.Namespace, directory: Directory) -> tuple[list[Envelope], dict[str, str]]:
@@ -78,6 +119,8 @@ async def run(args: argparse.Namespace, kafka: KafkaSettings) -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
+    if args.noun in AUDITS:
+        return audit(args, KafkaSettings.from_env())
     try:
         result = asyncio.run(run(args, KafkaSettings.from_env()))
     except UnknownTenant as error:

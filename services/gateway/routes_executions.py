@@ -15,6 +15,7 @@ from services.gateway.commands import AlreadyTerminal, decide_cancel
 from services.gateway.errors import ApiError
 from services.gateway.execution_lookup import require_execution
 from services.gateway.requests import int_query
+from services.gateway.routes_history import execution_as_of, list_events
 from services.gateway.sse import stream_execution
 
 MAX_PAGE_SIZE = 100
@@ -26,7 +27,14 @@ async def load_execution(request: web.Request) -> ExecutionState:
 
 
 async def get_execution(request: web.Request) -> web.Response:
-    return web.json_response((await load_execution(request)).to_api())
+    state = await load_execution(request)
+    if (as_of := request.query.get("asOf")) is not None:
+        return await execution_as_of(request, state.execution_id, as_of)
+    return web.json_response(state.to_api())
+
+
+async def get_events(request: web.Request) -> web.Response:
+    return await list_events(request, (await load_execution(request)).execution_id)
 
 
 async def list_executions(request: web.Request) -> web.Response:
@@ -94,3 +102,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/pipeline-executions/{execution_id}", get_execution)
     app.router.add_post("/pipeline-executions/{execution_id}/cancel", cancel_execution)
     app.router.add_get("/pipeline-executions/{execution_id}/stream", stream_execution)
+    app.router.add_get("/pipeline-executions/{execution_id}/events", get_events)

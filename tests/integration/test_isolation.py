@@ -34,6 +34,8 @@ async def test_every_id_route_hides_another_tenants_resources(stack: Stack) -> N
         ("GET", f"/pipeline-executions/{execution_id}", None),
         ("POST", f"/pipeline-executions/{execution_id}/cancel", None),
         ("GET", f"/pipeline-executions/{execution_id}/stream", None),
+        ("GET", f"/pipeline-executions/{execution_id}/events", None),
+        ("GET", f"/pipeline-executions/{execution_id}?asOf=1", None),
         ("POST", f"/pipeline-executions/{execution_id}/promote-to-example", promote_body),
         ("GET", f"/channels/{channel}/stream", None),
         ("GET", f"/example-sets/{example_set_id}", None),

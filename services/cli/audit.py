@@ -1,0 +1,50 @@
+"""`executions history ID` and `executions export --tenant T`: the log itself, read from offset 0."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import IO
+
+from contracts.codec import UndecodableEvent, decode
+from contracts.events import ExecutionEvent
+from projections.log_reader import whole_topic
+from services.kafka_io import partitions_of
+from services.kafka_settings import KafkaSettings
+
+
+async def events_on_log(kafka: KafkaSettings) -> AsyncIterator[tuple[ExecutionEvent, bytes]]:
+    """Each decodable event with its bytes as they are on the log (others are the DLQ's business)."""
+    partitions = await partitions_of(kafka, kafka.events_topic)
+    async for record in whole_topic(kafka.bootstrap_servers, kafka.events_topic, partitions):
+        try:
+            yield decode(record.value), record.value
+        except UndecodableEvent:
+            continue
+
+
+def timeline_line(event: ExecutionEvent) -> str:
+    data = event.data.model_dump(mode="json", by_alias=True, exclude_none=True)
+    detail = {k: data[k] for k in ("progressPct", "progressMessage", "outcome", "errorMessage", "reason") if k in data}
+    sequence = f"#{event.sequence}" if event.sequence is not None else "  -"
+    return f"{event.time.isoformat()}  {sequence:>4}  {event.type:<40} {event.actor:<32} {json.dumps(detail)}"
+
+
+async def history(kafka: KafkaSettings, execution_id: str, out: IO[str]) -> int:
+    """Print the execution's timeline; the number of events found."""
+    found = 0
+    async for event, _ in events_on_log(kafka):
+        if event.subject == execution_id:
+            out.write(timeline_line(event) + "\n")
+            found += 1
+    return found
+
+
+async def export(kafka: KafkaSettings, tenant_id: str, out: IO[str]) -> int:
+    """Write the tenant's events as JSON Lines, byte for byte as on the log; the number written."""
+    written = 0
+    async for event, value in events_on_log(kafka):
+        if event.tenantid == tenant_id:
+            out.write(value.decode() + "\n")
+            written += 1
+    return written
