@@ -63,3 +63,9 @@ class Envelope(BaseModel):
     actor: Attribute
     correlationid: Attribute
     causationid: Attribute | None = None
+    chainhash: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="On numbered events: sha256 of the previous numbered event's chainhash and this event "
+        "without it (contracts/chain.py). Absent on events written before chains, and on unnumbered ones.",
+    )

@@ -41,7 +41,7 @@ class Status(str, Enum):
 
 
 TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED})
-INTERNAL_FIELDS = {"tenant_id", "correlation_id", "cancel_requested_at"}
+INTERNAL_FIELDS = {"tenant_id", "correlation_id", "cancel_requested_at", "chain_hash"}
 
 
 class InvalidTransition(Exception):
@@ -74,6 +74,7 @@ class ExecutionState(Frozen):
     tenant_id: str
     correlation_id: str
     cancel_requested_at: datetime | None = None
+    chain_hash: str | None = Field(default=None, description="`chainhash` of the last numbered event folded in.")
 
     def to_api(self) -> dict[str, Any]:
         """The resource as clients see it: internal bookkeeping left out."""
@@ -133,6 +134,7 @@ def _created(state: ExecutionState | None, event: ExecutionCreated) -> Execution
         sequence=1,
         tenant_id=event.tenantid,
         correlation_id=event.correlationid,
+        chain_hash=event.chainhash,
     )
 
 
@@ -146,6 +148,7 @@ def _started(state: ExecutionState, event: ExecutionStarted) -> ExecutionState:
             "started_at": event.time,
             "handler_output": handler_output,
             "sequence": event.sequence,
+            "chain_hash": event.chainhash,
         }
     )
 
@@ -159,6 +162,7 @@ def _progressed(state: ExecutionState, event: ExecutionProgressed) -> ExecutionS
             "progress_pct": max(state.progress_pct, event.data.progress_pct),
             "progress_message": event.data.progress_message,
             "sequence": event.sequence,
+            "chain_hash": event.chainhash,
         }
     )
 
@@ -174,6 +178,7 @@ def _completed(state: ExecutionState, event: ExecutionCompleted) -> ExecutionSta
         "output_citations": data.output_citations,
         "error_message": data.error_message,
         "sequence": event.sequence,
+        "chain_hash": event.chainhash,
     }
     if data.handler_output is not None:
         update["handler_output"] = data.handler_output

@@ -7,6 +7,9 @@
     executions export --tenant TENANT_ID  -> the tenant's events as JSON Lines (--output FILE)
     executions replay DIR [--compare DB]  -> every read model rebuilt from offset 0 into DIR,
                                              then compared table by table with a live one
+    executions verify                     -> every execution's hash chain checked; names each
+                                             execution whose events were altered, removed,
+                                             reordered or inserted (exit status 1 if any)
 
 Reads $KAFKA_BOOTSTRAP_SERVERS and $EVENTS_TOPIC like the services. Every gateway
 picks tenancy changes up from the tenancy topic; no gateway needs to be running.
@@ -28,7 +31,7 @@ from contracts.envelope import Envelope
 from projections.directory import Directory
 from projections.directory_follower import DirectoryFollower
 from projections.kafka_client import make_reader, stop_within
-from services.cli.audit import export, history
+from services.cli.audit import export, history, verify
 from services.cli.replay import compare, rebuild, report
 from services.gateway.settings import GatewaySettings
 from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
@@ -44,7 +47,7 @@ from services.tenancy import (
     new_tenant_id,
 )
 
-AUDITS = {"history", "export", "replay"}
+AUDITS = {"history", "export", "replay", "verify"}
 
 
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -59,6 +62,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     exporting = nouns.add_parser("export")
     exporting.add_argument("--tenant", required=True)
     exporting.add_argument("--output", type=Path, help="default: standard output")
+    nouns.add_parser("verify")
     replaying = nouns.add_parser("replay")
     replaying.add_argument("into", type=Path, help="a fresh directory for the rebuilt read model")
     replaying.add_argument("--compare", type=Path, help="a live read model's SQLite file (default: the gateway's)")
@@ -71,6 +75,9 @@ def audit(args: argparse.Namespace, kafka: KafkaSettings) -> int:
         if not found:
             print(f"error: no events of execution {args.execution_id} on the log", file=sys.stderr)
         return 0 if found else 1
+    if args.noun == "verify":
+        reports = asyncio.run(verify(kafka, sys.stdout))
+        return 0 if all(r.intact for r in reports) else 1
     if args.noun == "export":
         with args.output.open("w") if args.output else contextlib.nullcontext(sys.stdout) as out:
             written = asyncio.run(export(kafka, args.tenant, out))

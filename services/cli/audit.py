@@ -1,14 +1,16 @@
-"""`executions history ID` and `executions export --tenant T`: the log itself, read from offset 0."""
+"""`executions history ID`, `export --tenant T` and `verify`: the log itself, read from offset 0."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import IO
 
 from contracts.codec import UndecodableEvent, decode
 from contracts.events import ExecutionEvent
 from projections.log_reader import whole_topic
+from projections.verify import ChainReport, verify_chain
 from services.kafka_io import partitions_of
 from services.kafka_settings import KafkaSettings
 
@@ -48,3 +50,22 @@ async def export(kafka: KafkaSettings, tenant_id: str, out: IO[str]) -> int:
             out.write(value.decode() + "\n")
             written += 1
     return written
+
+
+async def verify(kafka: KafkaSettings, out: IO[str]) -> list[ChainReport]:
+    """Check every execution's chain; print each one that was tampered with, then a summary."""
+    by_execution: dict[str, list[tuple[ExecutionEvent, bytes]]] = defaultdict(list)
+    async for event, value in events_on_log(kafka):
+        by_execution[event.subject].append((event, value))
+    reports = [verify_chain(execution_id, logged) for execution_id, logged in by_execution.items()]
+    tampered = [r for r in reports if not r.intact]
+    for report in tampered:
+        found = "; ".join(f"{kind} at #{', #'.join(map(str, numbers))}" for kind, numbers in report.problems.items())
+        out.write(f"TAMPERED {report.execution_id}: {found}\n")
+    repeated = sum(1 for r in reports if r.repeated_writes)
+    unchained = sum(1 for r in reports if r.unchained)
+    out.write(
+        f"{len(reports)} executions checked: {len(tampered)} tampered with, {repeated} with a repeated write "
+        f"(a retried creation: not tampering), {unchained} written before hash chains\n"
+    )
+    return reports

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from contracts.api import CreatePipelineRequest, PromoteRequest, TriggerRequest
+from contracts.chain import chained
 from contracts.events import (
     CancellationRequestedData,
     CreatedData,
@@ -84,7 +85,7 @@ def decide_trigger(
     problems = input_problems(pipeline.inputs_schema, request.input)
     if problems:
         raise InvalidInput(problems)
-    return ExecutionCreated(
+    created = ExecutionCreated(
         **ctx.envelope(execution_id, sequence=1),
         data=CreatedData(
             execution_id=execution_id,
@@ -95,6 +96,7 @@ def decide_trigger(
             request_fingerprint=request_fingerprint(pipeline.pipeline_id, request) if ctx.idempotency_key else None,
         ),
     )
+    return chained(created, None)  # the first link of the execution's chain
 
 
 def decide_cancel(state: ExecutionState, ctx: CommandContext) -> ExecutionCancellationRequested:

@@ -1,7 +1,8 @@
 """Pure decisions of the handler: the execution's state in, the next event out.
 
 The handler is the single writer of an execution after `Created`, so it
-numbers each event from the folded state: `sequence = state.sequence + 1`.
+numbers each event from the folded state (`sequence = state.sequence + 1`) and
+chains it to the one before (`contracts/chain.py`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from contracts.chain import chained
 from contracts.events import (
     CompletedData,
     ExecutionCompleted,
@@ -49,14 +51,15 @@ def _envelope(state: ExecutionState, ctx: EventContext) -> dict[str, Any]:
 
 
 def start(state: ExecutionState, ctx: EventContext, handler_output: JsonObject | None) -> ExecutionStarted:
-    return ExecutionStarted(**_envelope(state, ctx), data=StartedData(handler_output=handler_output))
+    event = ExecutionStarted(**_envelope(state, ctx), data=StartedData(handler_output=handler_output))
+    return chained(event, state.chain_hash)
 
 
 def progress(state: ExecutionState, ctx: EventContext, pct: int, message: str) -> ExecutionProgressed:
-    return ExecutionProgressed(
-        **_envelope(state, ctx),
-        data=ProgressedData(progress_pct=pct, progress_message=message),
+    event = ExecutionProgressed(
+        **_envelope(state, ctx), data=ProgressedData(progress_pct=pct, progress_message=message)
     )
+    return chained(event, state.chain_hash)
 
 
 def succeed(
@@ -69,14 +72,14 @@ def succeed(
     data = CompletedData(
         outcome=Outcome.SUCCEEDED, output=output, output_citations=citations, handler_output=handler_output
     )
-    return ExecutionCompleted(**_envelope(state, ctx), data=data)
+    return chained(ExecutionCompleted(**_envelope(state, ctx), data=data), state.chain_hash)
 
 
 def fail(state: ExecutionState, ctx: EventContext, error_message: str) -> ExecutionCompleted:
     data = CompletedData(outcome=Outcome.FAILED, error_message=error_message)
-    return ExecutionCompleted(**_envelope(state, ctx), data=data)
+    return chained(ExecutionCompleted(**_envelope(state, ctx), data=data), state.chain_hash)
 
 
 def cancel(state: ExecutionState, ctx: EventContext) -> ExecutionCompleted:
     data = CompletedData(outcome=Outcome.CANCELLED)
-    return ExecutionCompleted(**_envelope(state, ctx), data=data)
+    return chained(ExecutionCompleted(**_envelope(state, ctx), data=data), state.chain_hash)

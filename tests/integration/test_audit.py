@@ -10,6 +10,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from aiokafka import AIOKafkaProducer
+
+from projections.log_reader import whole_topic
+from services.kafka_io import ensure_topics, partitions_of
+from services.kafka_settings import KafkaSettings
 from tests.integration.stack import OTHER_KEY, Stack
 
 QUERY = {"query": "Audit me. Every step."}
@@ -57,9 +62,10 @@ async def test_state_as_of_a_sequence_or_a_time(stack: Stack) -> None:
     assert (status, error["error"]) == (400, "BadRequest")
 
 
-async def cli(stack: Stack, *args: str) -> tuple[int, str, str]:
+async def cli(stack: Stack, *args: str, topic: str | None = None) -> tuple[int, str, str]:
     kafka = stack.gateway_settings.kafka
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "EVENTS_TOPIC": kafka.events_topic}
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+           "EVENTS_TOPIC": topic or kafka.events_topic}  # fmt: skip
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.cli", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
@@ -102,3 +108,58 @@ async def test_the_cli_prints_a_timeline_exports_a_tenant_and_replays_to_an_equa
         db.execute("UPDATE executions SET status = 'failed' WHERE execution_id = ?", (mine[1]["executionId"],))
     code, out, _ = await cli(stack, "replay", str(tmp_path / "again"), "--compare", str(altered))
     assert code == 1 and out.startswith("executions differs:") and mine[1]["executionId"] in out
+
+
+async def copy_log_tampered(stack: Stack, victims: dict[str, str]) -> str:
+    """The stack's log copied to a new topic, with each victim's events tampered with as named."""
+    kafka = stack.gateway_settings.kafka
+    copy = KafkaSettings(bootstrap_servers=kafka.bootstrap_servers, events_topic=f"{kafka.events_topic}-copy",
+                         partitions=kafka.partitions)  # fmt: skip
+    await ensure_topics(copy)
+    records = [r async for r in whole_topic(kafka.bootstrap_servers, kafka.events_topic,
+                                            await partitions_of(kafka, kafka.events_topic))]  # fmt: skip
+    by_subject: dict[str, list] = {}
+    for record in records:
+        by_subject.setdefault(record.key.decode(), []).append(record)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for subject, mine in by_subject.items():
+            values = [r.value for r in mine]
+            how = victims.get(subject)
+            if how == "altered":
+                event = json.loads(values[2])
+                event["data"]["progressPct"] = 99
+                values[2] = json.dumps(event).encode()
+            elif how == "removed":
+                del values[3]
+            elif how == "reordered":
+                values[2], values[3] = values[3], values[2]
+            elif how == "inserted":
+                forged = json.loads(values[3])
+                forged["id"], forged["data"]["progressMessage"] = "forged", "Done early"
+                values.insert(4, json.dumps(forged).encode())
+            for value in values:
+                await producer.send_and_wait(copy.events_topic, value, key=subject.encode())
+    finally:
+        await producer.stop()
+    return copy.events_topic
+
+
+async def test_verify_names_every_execution_whose_events_were_tampered_with(stack: Stack) -> None:
+    runs = [await stack.trigger("pl_document_summarizer", QUERY) for _ in range(5)]
+    for created in runs:
+        await stack.wait_terminal(created["executionId"])
+    code, out, _ = await cli(stack, "verify")
+    assert code == 0 and "5 executions checked: 0 tampered with" in out, out
+
+    kinds = ["altered", "removed", "reordered", "inserted"]
+    victims = {created["executionId"]: kind for created, kind in zip(runs, kinds, strict=False)}
+    topic = await copy_log_tampered(stack, victims)
+    code, out, _ = await cli(stack, "verify", topic=topic)
+    assert code == 1, out
+    named = {line.split()[1].rstrip(":"): line for line in out.splitlines() if line.startswith("TAMPERED")}
+    assert set(named) == set(victims), out
+    for execution_id, kind in victims.items():
+        assert f"{kind} at #" in named[execution_id], named[execution_id]
+    assert runs[4]["executionId"] not in named, "the untouched one is intact"
