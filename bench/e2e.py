@@ -31,6 +31,8 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.awaited import LoadReport, closed_loop
+from bench.replay import ReplayFigures
+from bench.replay import measure as replay_measure
 from contracts.codec import encode
 from infra.kafka.launcher import free_port
 from infra.kafka.provider import kafka_bootstrap
@@ -185,6 +187,7 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=6000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--awaited-executions", type=int, default=3000, help="per awaited run")
+    parser.add_argument("--replay-executions", type=int, default=20_000, help="3 events each")
     args = parser.parse_args()
     key = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp, kafka_bootstrap(Path(tmp) / "kafka") as servers:
@@ -195,6 +198,7 @@ def main() -> None:
         raw_events = max(events, 30_000)  # long enough that start-up costs do not count
         asyncio.run(raw_kafka_rate(servers, raw_events, size))
         raw = statistics.median(asyncio.run(raw_kafka_rate(servers, raw_events, size)) for _ in range(3))
+        replay = asyncio.run(replay_measure(servers, args.replay_executions))
         port = free_port()
         services = start_services(servers, Path(tmp), port, key)
         try:
@@ -209,11 +213,17 @@ def main() -> None:
                 process.terminate()
             for process in services:
                 process.wait(timeout=30)
-    report(args.executions, args.concurrency, size, e2e, raw, awaited)
+    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay)
 
 
 def report(
-    executions: int, concurrency: int, size: int, e2e: float, raw: float, awaited: dict[int, LoadReport]
+    executions: int,
+    concurrency: int,
+    size: int,
+    e2e: float,
+    raw: float,
+    awaited: dict[int, LoadReport],
+    replay: ReplayFigures,
 ) -> None:
     info = machine()
     result: dict[str, object] = {
@@ -236,6 +246,12 @@ def report(
             }
             for clients, run in awaited.items()
         },
+        "replay": {
+            "events": replay.events,
+            "rebuild_events_per_s": round(replay.rebuild_per_s, 1),
+            "raw_consume_events_per_s": round(replay.raw_per_s, 1),
+            "ratio": round(replay.ratio, 3),
+        },
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "e2e-latest.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -252,6 +268,11 @@ def report(
             f"above), trigger→stream-complete p50 {run.latency_ms(0.5):.0f} ms, p99 {run.latency_ms(0.99):.0f} ms, "
             f"{run.missing} not found, {run.incomplete} without stream-complete"
         )
+    print(
+        f"replay: rebuilt the read model from {replay.events} events at {replay.rebuild_per_s:,.0f} events/s; "
+        f"raw aiokafka consume of the same topic from offset 0: {replay.raw_per_s:,.0f} events/s; "
+        f"ratio {replay.ratio:.3f}"
+    )
     print(f"ratio: {result['ratio']}")
 
 
