@@ -43,6 +43,12 @@ class ChangeHub:
     def __init__(self, max_pending: int = 256) -> None:
         self._max_pending = max_pending
         self._subscribers: dict[str, set[Subscription]] = defaultdict(set)
+        self._bells: dict[str, asyncio.Event] = {}
+
+    def bell(self, tenant_id: str) -> asyncio.Event:
+        """Set at the tenant's next committed change. Take it before reading, then wait on it:
+        a change committed in between still rings it."""
+        return self._bells.setdefault(tenant_id, asyncio.Event())
 
     @contextmanager
     def subscribe(self, execution_id: str) -> Iterator[Subscription]:
@@ -61,6 +67,9 @@ class ChangeHub:
         for state in transitions:
             for subscription in self._subscribers.get(state.execution_id, ()):
                 subscription.offer(state)
+        for tenant_id in {state.tenant_id for state in transitions}:
+            if (bell := self._bells.pop(tenant_id, None)) is not None:
+                bell.set()
 
     def close_all(self) -> None:
         for subscribers in self._subscribers.values():

@@ -23,7 +23,7 @@ from projections.state import ExecutionState, Status
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped on every change below: an older file is discarded and rebuilt from the log."""
 
 SCHEMA = """
@@ -90,6 +90,13 @@ CREATE TABLE IF NOT EXISTS examples (
     created_at     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS examples_by_set ON examples (example_set_id, created_at);
+CREATE TABLE IF NOT EXISTS feed (
+    position     INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id    TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    sequence     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feed_by_tenant ON feed (tenant_id, position);
 CREATE TABLE IF NOT EXISTS positions (
     topic       TEXT NOT NULL,
     partition   INTEGER NOT NULL,
@@ -184,6 +191,12 @@ class ReadModel:
                     )
                     for r in folded.history
                 ],
+            )
+            # The change feed's order: the order this runner applied them, which is log order
+            # within each partition and so within each execution.
+            await db.executemany(
+                "INSERT INTO feed (tenant_id, execution_id, sequence) VALUES (?, ?, ?)",
+                [(r.event.tenantid, r.event.subject, r.event.sequence) for r in folded.history],
             )
             # The first execution created with a key keeps it.
             await db.executemany(
@@ -327,6 +340,17 @@ class ReadModel:
             actor_previous_minute=by_minute.get(minutes[1], 0),
             tenant_this_month=row[0] if row else 0,
         )
+
+    async def feed(self, tenant_id: str, after: int, limit: int) -> list[tuple[int, str]]:
+        """The tenant's lifecycle events after feed position `after`: (position, event JSON as on the log)."""
+        rows = await fetch_all(
+            self._reader,
+            "SELECT f.position, e.event_json FROM feed f "
+            "JOIN events e ON e.execution_id = f.execution_id AND e.sequence = f.sequence "
+            "WHERE f.tenant_id = ? AND f.position > ? ORDER BY f.position LIMIT ?",
+            (tenant_id, after, limit),
+        )
+        return [(int(position), str(event_json)) for position, event_json in rows]
 
     async def history(self, execution_id: str) -> list[ExecutionEvent]:
         rows = await fetch_all(
