@@ -22,7 +22,9 @@ run: install
 	$(BIN)/python -m services.devstack
 
 ## Every test: lint, unit, then integration against a real broker the tests start themselves.
+## The browser tests drive Debian's Chromium (never `playwright install`: it downloads a browser).
 test: install lint
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m pytest
 
@@ -50,6 +52,7 @@ faults: install
 bench: install
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m bench.e2e
+	$(BIN)/python -m pytest -m slow -s -q tests/browser/test_first_paint.py
 
 ## Regenerate the published JSON Schemas after changing an event.
 schemas: install

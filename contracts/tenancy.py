@@ -35,6 +35,11 @@ class PipelineRegisteredData(Frozen):
     pipeline: Pipeline
 
 
+class PipelineArchivedData(Frozen):
+    tenant_id: str
+    pipeline_id: str
+
+
 class TenantCreated(Envelope):
     type: Literal["tenant.created.v1"] = "tenant.created.v1"
     data: TenantCreatedData
@@ -57,10 +62,25 @@ class PipelineRegistered(Envelope):
     data: PipelineRegisteredData
 
 
-TenancyEvent = Annotated[TenantCreated | ApiKeyIssued | ApiKeyRevoked | PipelineRegistered, Field(discriminator="type")]
+class PipelineArchived(Envelope):
+    """A tenant's pipeline taken out of use: no new triggers; its executions keep their history."""
+
+    type: Literal["pipeline.archived.v1"] = "pipeline.archived.v1"
+    data: PipelineArchivedData
+
+
+TenancyEvent = Annotated[
+    TenantCreated | ApiKeyIssued | ApiKeyRevoked | PipelineRegistered | PipelineArchived, Field(discriminator="type")
+]
 
 TENANCY_ADAPTER: TypeAdapter[TenancyEvent] = TypeAdapter(TenancyEvent)
-TENANCY_CLASSES: tuple[type[Envelope], ...] = (TenantCreated, ApiKeyIssued, ApiKeyRevoked, PipelineRegistered)
+TENANCY_CLASSES: tuple[type[Envelope], ...] = (
+    TenantCreated,
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    PipelineRegistered,
+    PipelineArchived,
+)
 
 
 def hash_key(secret: str) -> str:

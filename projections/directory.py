@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from contracts.pipelines import Pipeline
-from contracts.tenancy import ApiKeyIssued, ApiKeyRevoked, PipelineRegistered, TenancyEvent, TenantCreated
+from contracts.tenancy import (
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    PipelineArchived,
+    PipelineRegistered,
+    TenancyEvent,
+    TenantCreated,
+)
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,9 @@ class Directory:
     active: dict[str, KeyRecord] = field(default_factory=dict)
     """Key hash -> record, for keys not revoked."""
     pipelines: dict[str, tuple[str, Pipeline]] = field(default_factory=dict)
-    """Pipeline id -> (owning tenant id, pipeline)."""
+    """Pipeline id -> (owning tenant id, pipeline), archived ones included."""
+    archived: frozenset[str] = frozenset()
+    """Ids of pipelines taken out of use: listed and triggerable no more, kept for their history."""
 
 
 def evolve_directory(directory: Directory, event: TenancyEvent) -> Directory:
@@ -40,6 +49,11 @@ def evolve_directory(directory: Directory, event: TenancyEvent) -> Directory:
             return directory
         owned = (event.data.tenant_id, pipeline)
         return replace(directory, pipelines={**directory.pipelines, pipeline.pipeline_id: owned})
+    if isinstance(event, PipelineArchived):
+        owner, _ = directory.pipelines.get(event.data.pipeline_id, (None, None))
+        if owner != event.data.tenant_id:
+            return directory  # not the tenant's own: nothing to archive
+        return replace(directory, archived=directory.archived | {event.data.pipeline_id})
     if isinstance(event, ApiKeyIssued):
         data = event.data
         if data.tenant_id not in directory.tenants or data.key_id in directory.keys:

@@ -276,6 +276,18 @@ class ReadModel:
         examples = [dict(zip(keys, (*r[:4], json.loads(r[4]), json.loads(r[5]), r[6]), strict=True)) for r in rows]
         return {**found[0], "examples": examples}
 
+    async def examples_of(self, tenant_id: str, execution_id: str) -> list[dict[str, str]]:
+        """The examples made of this execution, with the name of each one's set."""
+        rows = await fetch_all(
+            self._reader,
+            "SELECT e.example_id, e.example_set_id, s.name, e.name, e.rationale FROM examples e "
+            "JOIN example_sets s USING (example_set_id) WHERE s.tenant_id = ? AND e.execution_id = ? "
+            "ORDER BY e.created_at, e.example_id",
+            (tenant_id, execution_id),
+        )
+        keys = ("exampleId", "exampleSetId", "exampleSetName", "exampleName", "rationale")
+        return [dict(zip(keys, map(str, row), strict=True)) for row in rows]
+
     async def get(self, tenant_id: str, execution_id: str) -> ExecutionState | None:
         recent = self._recent.get(execution_id)
         if recent is not None:

@@ -30,6 +30,18 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise Stop()
 
 
+def dev_api_key(data_dir: Path) -> str:
+    """The dev tenant's key, kept in the data dir so it stays the same from one `make run` to the next."""
+    path = data_dir / "dev-api-key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(24)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key
+
+
 def broker_servers(stack: ExitStack, data_dir: Path) -> str:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
@@ -74,7 +86,7 @@ def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
 def main() -> int:
     data_dir = Path(os.environ.get("DATA_DIR", ".data")).resolve()
     port = os.environ.get("PORT", "8080")
-    api_key = os.environ.get("DEV_API_KEY") or secrets.token_urlsafe(24)
+    api_key = os.environ.get("DEV_API_KEY") or dev_api_key(data_dir)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     processes: list[subprocess.Popen[bytes]] = []

@@ -21,11 +21,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+
+from aiokafka.errors import KafkaError
 
 from contracts.envelope import Envelope
 from projections.directory import Directory
@@ -124,12 +127,30 @@ async def run(args: argparse.Namespace, kafka: KafkaSettings) -> dict[str, str]:
         await follower.stop()
 
 
+def kafka_settings(env: Mapping[str, str] = os.environ) -> KafkaSettings:
+    """As the services read them; without KAFKA_BOOTSTRAP_SERVERS, the broker `make run` started
+    under $DATA_DIR (its ports are in kafka/ports.json), so the CLI finds it wherever it listens."""
+    if "KAFKA_BOOTSTRAP_SERVERS" not in env:
+        ports = Path(env.get("DATA_DIR", ".data")) / "kafka" / "ports.json"
+        if ports.exists():
+            port = json.loads(ports.read_text())["port"]
+            return KafkaSettings.from_env({**env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"})
+    return KafkaSettings.from_env(env)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
-    if args.noun in AUDITS:
-        return audit(args, KafkaSettings.from_env())
+    kafka = kafka_settings()
     try:
-        result = asyncio.run(run(args, KafkaSettings.from_env()))
+        if args.noun in AUDITS:
+            return audit(args, kafka)
+        result = asyncio.run(run(args, kafka))
+    except (KafkaError, TimeoutError, OSError) as error:
+        where = "set KAFKA_BOOTSTRAP_SERVERS, or DATA_DIR to where `make run` keeps its broker"
+        print(
+            f"error: cannot reach the Kafka broker at {kafka.bootstrap_servers} ({error!r}); {where}", file=sys.stderr
+        )
+        return 2
     except UnknownTenant as error:
         print(f"error: no tenant {error}", file=sys.stderr)
         return 1

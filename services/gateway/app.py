@@ -26,6 +26,7 @@ from services.gateway import (
     routes_channels,
     routes_examples,
     routes_executions,
+    routes_feed,
     routes_files,
     routes_pipelines,
     routes_v1,
@@ -33,11 +34,15 @@ from services.gateway import (
 from services.gateway.admission import AppendGate
 from services.gateway.auth import KEYRING, Keyring, auth_middleware
 from services.gateway.catalog import Catalog, demo_catalog
+from services.gateway.cors import cors_middleware
 from services.gateway.errors import json_errors
 from services.gateway.key_locks import KeyLocks
 from services.gateway.limits import LimitGuard
+from services.gateway.sessions import SESSIONS, SessionStore
 from services.gateway.settings import GatewaySettings
 from services.gateway.unsettled import Unsettled
+from services.gateway.v1_errors import v1_error_bodies
+from services.gateway.web import setup as web_ui_setup
 from services.kafka_io import (
     EventPublisher,
     RenewingProducer,
@@ -55,8 +60,15 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     limit_repeats()  # a broker outage otherwise logs the same warning for every request
     app = web.Application(client_max_size=settings.max_body_bytes)
     keyring = Keyring.from_plain(settings.api_keys, directory=lambda: app[keys.DIRECTORY].directory)
-    app.middlewares.extend([json_errors, auth_middleware(keyring, settings.admin_api_key)])
+    sessions = SessionStore()
+    app.middlewares.extend([
+        cors_middleware(settings.cors_allowed_origins),  # outermost: a preflight needs no key
+        v1_error_bodies,
+        json_errors,
+        auth_middleware(keyring, settings.admin_api_key, sessions),
+    ])  # fmt: skip
     app[KEYRING] = keyring
+    app[SESSIONS] = sessions
     app[keys.SETTINGS] = settings
     app[keys.CATALOG] = catalog or demo_catalog()
     app[keys.STREAMS] = weakref.WeakSet()
@@ -69,12 +81,14 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     health.setup(app)
     routes_pipelines.setup(app)
     routes_executions.setup(app)
+    routes_feed.setup(app)
     routes_v1.setup(app)
     routes_examples.setup(app)
     routes_channels.setup(app)
     routes_files.setup(app)
     openapi.setup(app)
     routes_admin.setup(app)
+    web_ui_setup(app)
     return app
 
 

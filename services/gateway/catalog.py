@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
+
 from contracts.events import JsonObject
 from contracts.pipelines import Pipeline
+from services.handler.plugins.registry import ENTRY_POINT_GROUP
 
 THREAT_INTEL_PIPELINE_ID = "pl_threat_intel_sigma"
 MAX_THREAT_INTEL_CHARS = 200_000
@@ -20,12 +23,23 @@ class Catalog:
         return list(self._by_id.values())
 
 
+def installed_handler_types() -> frozenset[str]:
+    """The handler types the handler can run: the names of the installed entry points (not loaded)."""
+    return frozenset(entry_point.name for entry_point in entry_points(group=ENTRY_POINT_GROUP))
+
+
 def _schema(*fields: tuple[str, str, bool]) -> JsonObject:
     return {
         "files": [],
         "datasets": [],
         "dataInputs": [
-            {"id": fid, "label": label, "schema": {"type": "string"}, "required": required}
+            # A required text that is blank has nothing to work on: refused at trigger, not mid-run.
+            {
+                "id": fid,
+                "label": label,
+                "schema": {"type": "string", "minLength": 1, "pattern": r"\S"},
+                "required": required,
+            }
             for fid, label, required in fields
         ],
     }

@@ -25,7 +25,7 @@ from contracts.events import (
 )
 from contracts.files import FileExtracted, FileExtractedData, MediaType
 from contracts.pipelines import Pipeline
-from contracts.tenancy import PipelineRegistered, PipelineRegisteredData
+from contracts.tenancy import PipelineArchived, PipelineArchivedData, PipelineRegistered, PipelineRegisteredData
 from projections.state import ExecutionState, Status
 from services.files.extraction import Extraction
 from services.gateway.auth import Principal
@@ -127,10 +127,13 @@ def decide_promote(
     )
 
 
+CODE_STEPS_HANDLER = "code_agent_language_model"
+
+
 def decide_register_pipeline(
-    request: CreatePipelineRequest, pipeline_id: str, ctx: CommandContext
+    request: CreatePipelineRequest, pipeline_id: str, ctx: CommandContext, handler_types: frozenset[str]
 ) -> PipelineRegistered:
-    problems = schema_problems(request.inputs_schema)
+    problems = schema_problems(request.inputs_schema) + pipeline_problems(request, handler_types)
     if problems:
         raise InvalidInput(problems)
     # The request's fields are the pipeline's, but for the id the gateway assigns.
@@ -139,6 +142,24 @@ def decide_register_pipeline(
         **ctx.envelope(pipeline_id),
         data=PipelineRegisteredData(tenant_id=ctx.principal.tenant_id, pipeline=pipeline),
     )
+
+
+def decide_archive_pipeline(pipeline_id: str, ctx: CommandContext) -> PipelineArchived:
+    return PipelineArchived(
+        **ctx.envelope(pipeline_id),
+        data=PipelineArchivedData(tenant_id=ctx.principal.tenant_id, pipeline_id=pipeline_id),
+    )
+
+
+def pipeline_problems(request: CreatePipelineRequest, handler_types: frozenset[str]) -> list[Problem]:
+    """What would make every execution of this pipeline fail: better refused when it is registered."""
+    if request.handler_type not in handler_types:
+        known = ", ".join(sorted(handler_types))
+        return [{"field": "handlerType", "problem": f"unknown handler type {request.handler_type!r}; one of: {known}"}]
+    steps = request.configuration.get("steps")
+    if request.handler_type == CODE_STEPS_HANDLER and not (isinstance(steps, list) and steps):
+        return [{"field": "configuration.steps", "problem": "a code agent needs a non-empty list of {name, code}"}]
+    return []
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,8 @@ def idempotency_key(request: web.Request) -> str | None:
 
 
 async def create_execution(request: web.Request, pipeline: Pipeline, body: TriggerRequest) -> Creation:
+    if pipeline.pipeline_id in request.app[keys.DIRECTORY].directory.archived:
+        raise ApiError(409, "PipelineArchived", "This pipeline is archived: it takes no new executions.")
     given = idempotency_key(request)
     key = given or GENERATED_KEY_PREFIX + secrets.token_urlsafe(18)
     ctx = replace(command_context(request), idempotency_key=key)

@@ -22,9 +22,11 @@ from projections.state import INTERNAL_FIELDS, ExecutionState, Status
 from services.gateway.routes_admin import CreateTenantRequest
 from services.gateway.routes_executions import MAX_PAGE_SIZE
 from services.gateway.routes_v1 import MAX_HISTORY
+from services.gateway.web.docs_page import render_docs
 
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -131,7 +133,12 @@ def _paths() -> dict[str, Any]:
                      "requestBody": {"required": True, "content": {JSON: {"schema": _ref("CreatePipelineRequest")}}},
                      "responses": {"201": _json(_ref("Pipeline"), "Created"), **_errors(400, 413, 422, 503)}}},
         "/pipelines/{pipelineId}": {"get": {"summary": "Get a pipeline", "parameters": [_path_param("pipelineId")],
-            "responses": {"200": _json(_ref("Pipeline"), "The pipeline"), **_errors(404)}}},
+            "responses": {"200": {**_json(_ref("Pipeline"), "The pipeline"), "headers": {"Pipeline-Archived": {
+                "description": "true when archived (DELETE): readable still, not triggerable",
+                "schema": {"type": "string"}}}}, **_errors(404)}},
+            "delete": {"summary": "Archive a pipeline of your tenant: no new triggers, history kept",
+                       "parameters": [_path_param("pipelineId")],
+                       "responses": {"204": {"description": "Archived (or already)"}, **_errors(404, 409, 503)}}},
         "/pipelines/{pipelineId}/trigger": {"post": {
             "summary": "Trigger an execution (answers at once, status pending)",
             "parameters": [_path_param("pipelineId"), IDEMPOTENCY],
@@ -139,14 +146,35 @@ def _paths() -> dict[str, Any]:
             "responses": {"201": {**_json(execution, "Created"), "headers": KEY_HEADER},
                           "200": {**_json(execution, "Replayed: created earlier with this Idempotency-Key"),
                                   "headers": KEY_HEADER},
-                          **_errors(400, 404, 413, 422, 429, 503)}}},
+                          **_errors(400, 404, 409, 413, 422, 429, 503)}}},
         "/pipeline-executions": {"get": {"summary": "List executions, newest first", "parameters": [
             _query("pipelineId", {"type": "string"}), _query("status", {"enum": [s.value for s in Status]}),
             _query("page", page), _query("pageSize", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE})],
             "responses": {"200": _json(_ref("ExecutionPage"), "A page of executions"), **_errors(400)}}},
-        "/pipeline-executions/{executionId}": {"get": {"summary": "Get an execution",
-            "parameters": [_path_param("executionId")],
-            "responses": {"200": _json(execution, "The execution"), **_errors(404, 503)}}},
+        "/pipeline-executions/{executionId}": {"get": {"summary": "Get an execution (or its state as of a past point)",
+            "parameters": [_path_param("executionId"), _query("asOf", {"type": "string", "description":
+                "A sequence number, or an RFC 3339 time with its offset: the state after the last event then"})],
+            "responses": {"200": _json(execution, "The execution"), **_errors(400, 404, 503)}}},
+        "/events": {"get": {"summary": "The tenant's change feed: lifecycle events after a cursor (long poll)",
+            "parameters": [_query("after", {"type": "integer", "minimum": 0}),
+                           _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+                           _query("wait", {"type": "integer", "minimum": 0, "maximum": 30})],
+            "responses": {"200": _json(_object(data={"type": "array", "items": {"type": "object"}},
+                                               next={"type": "integer"}), "Events after the cursor"),
+                          **_errors(400)}}},
+        "/events/stream": {"get": {"summary": "The tenant's change feed over SSE (execution-event, ping)",
+            "parameters": [{"name": "Last-Event-ID", "in": "header", "required": False,
+                            "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                           _query("after", {"type": "string", "pattern": "^[0-9]+$"})],
+            "responses": {"200": {"description": "An event stream", "content": {"text/event-stream": {}}},
+                          **_errors(400)}}},
+        "/pipeline-executions/{executionId}/events": {"get": {
+            "summary": "The execution's lifecycle events in order, paged by sequence",
+            "parameters": [_path_param("executionId"), _query("after", {"type": "integer", "minimum": 0}),
+                           _query("limit", {"type": "integer", "minimum": 1, "maximum": 500})],
+            "responses": {"200": _json(_object(data={"type": "array", "items": {"type": "object"}},
+                                               nextAfter={"type": ["integer", "null"]}), "A page of events"),
+                          **_errors(400, 404, 503)}}},
         "/pipeline-executions/{executionId}/cancel": {"post": {"summary": "Cancel a pending or running execution",
             "parameters": [_path_param("executionId")],
             "responses": {"200": _json(execution, "Cancelled (or finished meanwhile)"),
@@ -182,6 +210,7 @@ def _paths() -> dict[str, Any]:
         **_example_paths(),
         **_file_paths(),
         **_admin_paths(),
+        **_web_paths(),
     }  # fmt: skip
 
 
@@ -198,7 +227,9 @@ def _example_paths() -> dict[str, Any]:
             "summary": "Keep a succeeded execution's input and output as an example (existing or new set)",
             "parameters": [_path_param("executionId")],
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("PromoteRequest")}}},
-            "responses": {"201": _json(promoted, "Promoted"), **_errors(400, 404, 409, 413, 422, 503)}}},
+            "responses": {"201": _json(promoted, "Promoted"),
+                          "200": _json(promoted, "Promoted earlier into this set: the same example"),
+                          **_errors(400, 404, 409, 413, 422, 503)}}},
         "/example-sets": {"get": {"summary": "The tenant's example sets", "responses": {
             "200": _json(_object(data={"type": "array", "items": example_set}), "Example sets"), **_errors()}}},
         "/example-sets/{exampleSetId}": {"get": {"summary": "An example set with its examples",
@@ -255,6 +286,52 @@ def _admin_paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _page(summary: str, *statuses: int, params: tuple[str, ...] = (), form: dict[str, Any] | None = None,
+          query: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
+    """A web UI route: HTML for people; a 303 sends a visitor without a session to /login."""
+    html = {"text/html": {"schema": {"type": "string"}}}
+    either = {**html, JSON: {"schema": _ref("ErrorBody")}}  # a page's own errors are HTML; the gateway's, JSON
+    responses: dict[str, Any] = {"303": {"description": "See other: where to go next (or /login)"}}
+    for status in (200, 400, 401, 403, 404, 409, 413, 415, 422, 429, 503, *statuses):
+        responses[str(status)] = {"description": "A page" if status == 200 else "Refused", "content": either}
+    operation: dict[str, Any] = {"summary": "Web UI: " + summary, "responses": responses, "security": [],
+                                 "parameters": [*(_path_param(p) for p in params),
+                                                *(_query(q, {"type": "string"}) for q in query)]}  # fmt: skip
+    if form is not None:
+        schema = {"type": "object", "properties": form}
+        operation["requestBody"] = {"required": True, "content": {FORM: {"schema": schema}}}
+    return operation
+
+
+def _web_paths() -> dict[str, Any]:
+    text = {"type": "string"}
+    csrf = {"csrf_token": {**text, "description": "The session's CSRF token (or the X-CSRF-Token header)"}}
+    return {
+        "/": {"get": _page("the pipelines you can run")},
+        "/login": {"get": _page("sign-in form", query=("next",)),
+                   "post": _page("sign in with an API key; sets an HttpOnly, SameSite=Strict session cookie",
+                                 form={"api_key": text, "next": text})},
+        "/logout": {"post": _page("sign out (ends the session)", form=csrf)},
+        "/history": {"get": _page("a pipeline's executions, newest first", query=("pipelineId", "status", "page"))},
+        "/run/{pipelineId}": {"get": _page("trigger form from the pipeline's inputs schema", params=("pipelineId",)),
+                              "post": _page("trigger; fields input.<dataInput id>, files (ids, one per line)",
+                                            params=("pipelineId",), form={**csrf, "files": text})},
+        "/executions/{executionId}": {"get": _page("an execution, live over its SSE stream",
+                                                   params=("executionId",))},
+        "/executions/{executionId}/cancel": {"post": _page("cancel", params=("executionId",), form=csrf)},
+        "/submit": {"get": _page("/v1 submit form"), "post": _page("/v1 generate", form={**csrf, "input": text})},
+        "/status": {"get": _page("to the /v1 dashboard, which lists the status pages")},
+        "/status/{executionArn}": {"get": _page("/v1 live status page", params=("executionArn",))},
+        "/dashboard": {"get": _page("the last 50 /v1 executions")},
+        "/static/{name}": {"get": {"summary": "The web UI's CSS and JS", "security": [],
+                                   "parameters": [_path_param("name")], "responses": {
+            "200": {"description": "An asset", "content": {"text/css": {}, "text/javascript": {}}},
+            "304": {"description": "Not modified"},
+            "404": {"description": "No such asset",
+                    "content": {"text/plain": {}, JSON: {"schema": _ref("ErrorBody")}}}}}},
+    }  # fmt: skip
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -266,24 +343,12 @@ def openapi_document() -> dict[str, Any]:
     }  # fmt: skip
 
 
-DOCS_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Execution tracking API</title>
-<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}code{background:#eee;padding:0 .2em}</style>
-</head><body><h1>Execution tracking API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a>.
-Every route but these docs, <code>/healthz</code> and <code>/readyz</code> needs
-<code>Authorization: Bearer &lt;key&gt;</code>.</p><ul>{items}</ul></body></html>"""
-
-
 async def serve_document(request: web.Request) -> web.Response:
     return web.json_response(openapi_document())
 
 
 async def serve_docs(request: web.Request) -> web.Response:
-    items = "".join(
-        f"<li><code>{method.upper()} {path}</code>: {operation['summary']}</li>"
-        for path, methods in openapi_document()["paths"].items()
-        for method, operation in methods.items()
-    )
-    return web.Response(text=DOCS_PAGE.replace("{items}", items), content_type="text/html")
+    return web.Response(text=render_docs(openapi_document()), content_type="text/html")
 
 
 def setup(app: web.Application) -> None:

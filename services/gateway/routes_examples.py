@@ -25,6 +25,10 @@ async def promote(request: web.Request) -> web.Response:
     state = await load_execution(request)
     body = await read_body(request, PromoteRequest)
     read_model, tenant_id = request.app[keys.READ_MODEL], principal_of(request).tenant_id
+    if (earlier := _same_promotion(await read_model.examples_of(tenant_id, state.execution_id), body)) is not None:
+        return web.json_response(
+            {**earlier, "executionId": state.execution_id}, headers={"Idempotent-Replayed": "true"}
+        )
     if body.existing_example_set_id:
         existing = await read_model.example_set(tenant_id, body.existing_example_set_id)
         if existing is None:
@@ -47,6 +51,16 @@ async def promote(request: web.Request) -> web.Response:
         },
         status=201,
     )
+
+
+def _same_promotion(earlier: list[dict[str, str]], body: PromoteRequest) -> dict[str, str] | None:
+    """This execution already promoted into the set the request names (by id, or a new set by name)."""
+    for example in earlier:
+        if body.existing_example_set_id == example["exampleSetId"] or (
+            body.new_example_set is not None and body.new_example_set.name == example["exampleSetName"]
+        ):
+            return {k: v for k, v in example.items() if k != "exampleSetName"}
+    return None
 
 
 async def list_example_sets(request: web.Request) -> web.Response:

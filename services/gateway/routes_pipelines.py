@@ -12,21 +12,31 @@ from contracts.pipelines import Pipeline
 from services.gateway import keys
 from services.gateway.appending import append_to_directory, command_context
 from services.gateway.auth import principal_of
-from services.gateway.commands import InvalidInput, decide_register_pipeline
+from services.gateway.catalog import installed_handler_types
+from services.gateway.commands import (
+    CODE_STEPS_HANDLER,
+    InvalidInput,
+    decide_archive_pipeline,
+    decide_register_pipeline,
+)
 from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
 from services.gateway.file_refs import with_resolved_files
 from services.gateway.registry_limits import MAX_PIPELINE_BYTES, MAX_PIPELINES_PER_TENANT, room_for, small_enough
 from services.gateway.requests import read_body
 
-CODE_STEPS_HANDLER = "code_agent_language_model"
+ARCHIVED_HEADER = "Pipeline-Archived"
+"""On an archived pipeline: still readable (its executions name it), no longer triggerable."""
 
 
 def visible_pipelines(request: web.Request) -> list[Pipeline]:
-    """The shared catalog, then the caller's tenant's own pipelines."""
+    """The shared catalog, then the caller's tenant's own pipelines that are not archived."""
     tenant_id = principal_of(request).tenant_id
-    owned = request.app[keys.DIRECTORY].directory.pipelines.values()
-    return [*request.app[keys.CATALOG].all(), *(pipeline for owner, pipeline in owned if owner == tenant_id)]
+    directory = request.app[keys.DIRECTORY].directory
+    owned = [
+        p for owner, p in directory.pipelines.values() if owner == tenant_id and p.pipeline_id not in directory.archived
+    ]
+    return [*request.app[keys.CATALOG].all(), *owned]
 
 
 def visible_pipeline(request: web.Request) -> Pipeline:
@@ -45,7 +55,21 @@ async def list_pipelines(request: web.Request) -> web.Response:
 
 
 async def get_pipeline(request: web.Request) -> web.Response:
-    return web.json_response(visible_pipeline(request).to_api())
+    pipeline = visible_pipeline(request)
+    archived = pipeline.pipeline_id in request.app[keys.DIRECTORY].directory.archived
+    return web.json_response(pipeline.to_api(), headers={ARCHIVED_HEADER: "true"} if archived else None)
+
+
+async def archive_pipeline(request: web.Request) -> web.Response:
+    """Hidden from lists and new triggers; kept, with its executions' history. Repeating it is harmless."""
+    pipeline = visible_pipeline(request)
+    if request.app[keys.CATALOG].get(pipeline.pipeline_id) is not None:
+        raise ApiError(409, "SharedPipeline", "Pipelines of the shared catalog cannot be archived.")
+    if pipeline.pipeline_id not in request.app[keys.DIRECTORY].directory.archived:
+        await append_to_directory(
+            request.app, [decide_archive_pipeline(pipeline.pipeline_id, command_context(request))]
+        )
+    return web.Response(status=204)
 
 
 def refuse_tenant_code(request: web.Request, body: CreatePipelineRequest) -> None:
@@ -74,11 +98,11 @@ async def create_pipeline(request: web.Request) -> web.Response:
     owned = len(visible_pipelines(request)) - len(request.app[keys.CATALOG].all())
     room_for("pipelines per tenant", owned, MAX_PIPELINES_PER_TENANT)
     try:
-        event = decide_register_pipeline(body, f"pl_{secrets.token_urlsafe(12)}", command_context(request))
+        event = decide_register_pipeline(
+            body, f"pl_{secrets.token_urlsafe(12)}", command_context(request), installed_handler_types()
+        )
     except InvalidInput as error:
-        raise ApiError(
-            422, "InputValidationFailed", "The pipeline's inputs schema is not valid.", error.problems
-        ) from error
+        raise ApiError(422, "InputValidationFailed", "The pipeline is not valid.", error.problems) from error
     small_enough("pipeline", len(encode(event).value), MAX_PIPELINE_BYTES)
     await append_to_directory(request.app, [event])
     return web.json_response(event.data.pipeline.to_api(), status=201)
@@ -96,4 +120,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/pipelines", list_pipelines)
     app.router.add_post("/pipelines", create_pipeline)
     app.router.add_get("/pipelines/{pipeline_id}", get_pipeline)
+    app.router.add_delete("/pipelines/{pipeline_id}", archive_pipeline)
     app.router.add_post("/pipelines/{pipeline_id}/trigger", trigger)

@@ -29,6 +29,8 @@ class GatewaySettings:
     max_appends_in_flight: int = 512
     """Appends this gateway sends at once; more wait for a slot, then get 503 Overloaded."""
     append_slot_wait_s: float = 1.0
+    cors_allowed_origins: frozenset[str] = frozenset()
+    """Browser origins allowed to call the API (CORS); none by default."""
     idle_timeout_s: float = 15.0
     """A connection with no complete request within this long (at its start or between requests) is closed."""
     body_timeout_s: float = 30.0
@@ -65,6 +67,9 @@ class GatewaySettings:
             admin_api_key=env.get("ADMIN_API_KEY") or None,
             max_file_bytes=int(env.get("MAX_FILE_BYTES", str(10 * 1024 * 1024))),
             max_appends_in_flight=int(env.get("MAX_APPENDS_IN_FLIGHT", "512")),
+            cors_allowed_origins=frozenset(
+                o.strip() for o in env.get("CORS_ALLOWED_ORIGINS", "").split(",") if o.strip()
+            ),
             allow_tenant_code_steps=env.get("ALLOW_TENANT_CODE_STEPS", "").strip().lower() in {"1", "true", "yes"},
             limits=Limits(
                 per_key_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "600")),
