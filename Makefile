@@ -10,11 +10,14 @@ export DATA_DIR
 
 install: $(STAMP)
 
+# PYTHONWARNINGS: setuptools' boxed notice about editable installs is for people who did not choose one.
 $(STAMP): pyproject.toml
+	@echo "installing the project and its dependencies into $(VENV) (the first time takes a minute or two)..."
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
+	@echo "installed."
 
 ## Broker + handler + gateway on 127.0.0.1:$${PORT:-8080}; Ctrl-C stops them all.
 run: install

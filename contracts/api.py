@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from contracts.envelope import Frozen
-from contracts.events import Citation, ExecutionInput, JsonObject, NewExampleSet
+from contracts.events import Citation, ExecutionInput, InputCitation, JsonObject, NewExampleSet
 
 
 class TriggerRequest(Frozen):
@@ -18,6 +18,16 @@ class ErrorBody(Frozen):
     error: str = Field(description="Stable, machine-readable code.")
     message: str = Field(description="What is wrong and how to fix it.")
     details: list[dict[str, str]] | None = None
+    execution_id: str | None = Field(
+        default=None, description="OutcomeUnknown on a create: the execution it may have created."
+    )
+    idempotency_key: str | None = Field(
+        default=None, description="OutcomeUnknown on a create: retrying with this key never creates twice."
+    )
+    data: dict[str, str] | None = Field(
+        default=None,
+        description="On /v1: `status` (FAILED, or UNKNOWN: keep polling) and `errorMessage`, for the reference client.",
+    )
 
 
 class GenerateRequest(Frozen):
@@ -58,6 +68,9 @@ class CreatePipelineRequest(Frozen):
 
 
 class ResolveCitationsRequest(Frozen):
-    """`POST /citations/resolve`: `pdf_character_range` citations, as found in `outputCitations`."""
+    """`POST /citations/resolve`: citations as found in `outputCitations`, of either type."""
 
-    citations: list[Citation] = Field(min_length=1, max_length=100)
+    citations: list[Citation | InputCitation] = Field(min_length=1, max_length=100)
+    execution_id: str | None = Field(
+        default=None, description="Whose input an `input_character_range` citation points into; needed for those."
+    )

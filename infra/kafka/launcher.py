@@ -125,6 +125,9 @@ def ensure_classpath() -> Path:
         return lib
     with _file_lock(cache_dir() / ".download.lock"):
         if not _lib_is_complete(lib):
+            # On stderr: `fetch` prints the folder on stdout, which scripts read.
+            print(f"fetching the Kafka {KAFKA_VERSION} broker's jars from Maven Central (once; ~5 s)...",
+                  file=sys.stderr, flush=True)  # fmt: skip
             _download(lib)
     return lib
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvloop
 
 from services.gateway.app import create_app
 from services.gateway.server import serve
 from services.gateway.settings import GatewaySettings
+from services.log_setup import configure
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    configure("gateway")
     settings = GatewaySettings.from_env()
     if not settings.api_keys:
         raise SystemExit("set DEV_API_KEY: no API key is configured, so no request could be served")

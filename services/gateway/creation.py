@@ -43,7 +43,8 @@ class Creation:
     def headers(self) -> dict[str, str]:
         """What a client needs to retry this creation safely, and whether this was a retry."""
         replayed = {"Idempotent-Replayed": "true"} if self.replayed else {}
-        return {"Idempotency-Key": self.idempotency_key, **replayed}
+        location = f"/pipeline-executions/{self.state.execution_id}"
+        return {"Idempotency-Key": self.idempotency_key, "Location": location, **replayed}
 
 
 def execution_id_for(tenant_id: str, key: str) -> str:

@@ -66,9 +66,15 @@ def int_query(request: web.Request, name: str, default: int, low: int, high: int
     return value
 
 
+CORRELATION_ID = web.RequestKey("correlation_id", str)
+
+
 def correlation_id(request: web.Request) -> str:
-    given = request.headers.get("X-Correlation-ID", "")
-    return given[:128] if given else str(uuid.uuid4())
+    """The client's X-Correlation-ID, else one made for this request (the same however often asked)."""
+    if CORRELATION_ID not in request:
+        given = request.headers.get("X-Correlation-ID", "")
+        request[CORRELATION_ID] = given[:128] if given else str(uuid.uuid4())
+    return request[CORRELATION_ID]
 
 
 def dumps(value: object) -> str:

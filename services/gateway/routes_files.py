@@ -5,19 +5,23 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import replace
+from typing import Any
 
 from aiohttp import web
 
 from contracts.api import ResolveCitationsRequest
 from contracts.codec import encode
+from contracts.events import Citation, InputCitation
 from contracts.files import MAX_EVENT_BYTES
 from projections.file_store import StoredFile
 from services.files.extraction import ExtractionFailed
 from services.gateway import keys
 from services.gateway.appending import command_context, publish
+from services.gateway.auth import principal_of
 from services.gateway.commands import CommandContext, Upload, decide_upload, upload_fingerprint
 from services.gateway.creation import idempotency_key
 from services.gateway.errors import ApiError, not_ready
+from services.gateway.execution_lookup import require_execution
 from services.gateway.file_lookup import find_extraction, find_file
 from services.gateway.requests import read_body
 from services.gateway.uploads import read_upload
@@ -85,28 +89,58 @@ async def resolve_citations(request: web.Request) -> web.Response:
     resolved = []
     for index, citation in enumerate(body.citations):
         where = f"citations.{index}"
-        stored = await find_extraction(request, citation.pdf_file_extraction_id)
-        if stored is None:
-            raise ApiError(404, "NotFound", f"{where}: no file extraction with id {citation.pdf_file_extraction_id!r}.")
-        data = stored.data
-        if not citation.char_start <= citation.char_end <= len(data.text):
-            raise ApiError(
-                422,
-                "InputValidationFailed",
-                f"{where}: the range must satisfy 0 <= charStart <= charEnd <= {len(data.text)} "
-                f"(the extraction's length).",
-            )
-        resolved.append(
-            {
-                **citation.model_dump(mode="json", by_alias=True),
-                "fileId": data.file_id,
-                "fileName": data.file_name,
-                "pageNumber": data.page_number(citation.char_start),
-                "endPageNumber": data.page_number(max(citation.char_start, citation.char_end - 1)),
-                "citedText": data.text[citation.char_start : citation.char_end],
-            }
-        )
+        if isinstance(citation, InputCitation):
+            resolved.append(await _resolve_input(request, body.execution_id, citation, where))
+        else:
+            resolved.append(await _resolve_file(request, citation, where))
     return web.json_response({"data": resolved})
+
+
+async def _resolve_file(request: web.Request, citation: Citation, where: str) -> dict[str, Any]:
+    stored = await find_extraction(request, citation.pdf_file_extraction_id)
+    if stored is None:
+        raise ApiError(404, "NotFound", f"{where}: no file extraction with id {citation.pdf_file_extraction_id!r}.")
+    data = stored.data
+    _check_range(citation.char_start, citation.char_end, len(data.text), where, "the extraction's length")
+    return {
+        **citation.model_dump(mode="json", by_alias=True),
+        "fileId": data.file_id,
+        "fileName": data.file_name,
+        "pageNumber": data.page_number(citation.char_start),
+        "endPageNumber": data.page_number(max(citation.char_start, citation.char_end - 1)),
+        "citedText": data.text[citation.char_start : citation.char_end],
+    }
+
+
+async def _resolve_input(
+    request: web.Request, execution_id: str | None, citation: InputCitation, where: str
+) -> dict[str, Any]:
+    """The cited slice of the execution's own input, by its pointer (`/dataInputs/<id>`)."""
+    if execution_id is None:
+        raise ApiError(422, "InputValidationFailed", f"{where}: an input_character_range needs 'executionId'.")
+    state = await require_execution(
+        request.app, principal_of(request).tenant_id, execution_id, "execution with this id"
+    )
+    prefix = "/dataInputs/"
+    name = citation.input_pointer.removeprefix(prefix)
+    text = state.input.data_inputs.get(name) if citation.input_pointer.startswith(prefix) else None
+    if not isinstance(text, str):
+        raise ApiError(422, "InputValidationFailed", f"{where}: {citation.input_pointer!r} is no text input of it.")
+    _check_range(citation.char_start, citation.char_end, len(text), where, "the input's length")
+    return {
+        **citation.model_dump(mode="json", by_alias=True),
+        "executionId": execution_id,
+        "citedText": text[citation.char_start : citation.char_end],
+    }
+
+
+def _check_range(start: int, end: int, length: int, where: str, of: str) -> None:
+    if not start <= end <= length:
+        raise ApiError(
+            422,
+            "InputValidationFailed",
+            f"{where}: the range must satisfy 0 <= charStart <= charEnd <= {length} ({of}).",
+        )
 
 
 def setup(app: web.Application) -> None:

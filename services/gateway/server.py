@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from services.gateway.access_log import StructuredAccessLogger
 from services.gateway.errors import ApiError, error_response
 from services.gateway.settings import GatewaySettings
 
@@ -65,7 +66,8 @@ class GatewayRunner(web.AppRunner):
         # complete request line and headers within it (a slow, partial request) is dropped.
         # lingering_time: after answering early (a 408, a 413) aiohttp reads what is left of the body
         # before it closes, 10 s by default; a slow sender would hold the connection that long again.
-        super().__init__(app, keepalive_timeout=settings.idle_timeout_s, lingering_time=1.0, **kwargs)
+        super().__init__(app, keepalive_timeout=settings.idle_timeout_s, lingering_time=1.0,
+                         access_log_class=StructuredAccessLogger, **kwargs)  # fmt: skip
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()

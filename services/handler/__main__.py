@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvloop
 
 from services.handler.app import create_app
 from services.handler.settings import HandlerSettings
+from services.log_setup import configure
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s handler %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    configure("handler")
     uvloop.run(create_app(HandlerSettings.from_env()).run())
 
 

@@ -276,9 +276,12 @@ async def _raw_records(message: StreamMessage[Any]) -> Any:
 def create_app(settings: HandlerSettings, plugins: dict[str, Plugin] | None = None) -> FastStream:
     limit_repeats()  # a broker outage otherwise logs hundreds of identical errors a second
     runtime = HandlerRuntime(settings, plugins or default_plugins())
+    # Our logger, not faststream's own: its records then look like every other line (no colour codes).
+    logger = logging.getLogger("services.handler.faststream")
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,
         client_id=f"{settings.instance_id}-consumer",
+        logger=logger,
         log_level=logging.DEBUG,  # one line per batch is noise at INFO
     )
     subscriber = broker.subscriber(
@@ -303,7 +306,7 @@ def create_app(settings: HandlerSettings, plugins: dict[str, Plugin] | None = No
         await runtime.on_records(message.raw_message)
 
     runtime.subscriber = subscriber
-    app = FastStream(broker)
+    app = FastStream(broker, logger=logger)
     app.on_startup(runtime.open)
     app.on_shutdown(runtime.stop_runs)
     app.after_shutdown(runtime.close)

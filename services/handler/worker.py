@@ -339,6 +339,10 @@ class Worker:
         tracked.sending = sending
         # Shielded: once numbered, an event must reach the log even if the run is cancelled.
         await asyncio.shield(sending)
+        if not isinstance(event, ExecutionProgressed):  # a line per state change, not per progress report
+            state = tracked.state
+            log.info("execution=%s status=%s sequence=%s correlation=%s pipeline=%s", state.execution_id,
+                     state.status.value, state.sequence, state.correlation_id, state.pipeline_id)  # fmt: skip
 
     async def _publish_after(self, previous: asyncio.Future[None] | None, tracked: Tracked, event: Envelope) -> None:
         """An event is sent only once the one before it landed: a cancellation answered while a

@@ -17,13 +17,19 @@ from infra.kafka.launcher import free_port
 
 
 @asynccontextmanager
-async def devstack_processes(kafka_servers: str, data_dir: Path, key: str, **env: str) -> AsyncIterator[str]:
-    """Yields the gateway's base URL; `env` adds to or overrides the services' environment."""
+async def devstack_processes(
+    kafka_servers: str, data_dir: Path, key: str, output: Path | None = None, **env: str
+) -> AsyncIterator[str]:
+    """Yields the gateway's base URL; `env` adds to or overrides the services' environment;
+    with `output`, what they print goes to that file."""
     port = free_port()
     full_env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_servers, "PORT": str(port), "DATA_DIR": str(data_dir),
                 "DEV_API_KEY": key, "EVENTS_TOPIC": f"seed-{port}", "HANDLER_CONSUMER_GROUP": f"seed-{port}",
                 **env}  # fmt: skip
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.devstack", env=full_env)
+    sink = output.open("wb") if output is not None else None
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.devstack", env=full_env, stdout=sink, stderr=sink
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -41,3 +47,5 @@ async def devstack_processes(kafka_servers: str, data_dir: Path, key: str, **env
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0, "make run's stack stops cleanly"
+        if sink is not None:
+            sink.close()

@@ -40,9 +40,11 @@ async def test_a_succeeded_execution_becomes_an_example_in_a_new_then_an_existin
 
 
 async def test_only_succeeded_executions_into_the_tenants_own_sets(stack: Stack) -> None:
-    failed = await stack.wait_terminal((await stack.trigger("pl_document_summarizer", {"query": "   "}))["executionId"])
-    assert failed["status"] == "failed"
-    status, body = await promote(stack, failed["executionId"], {"newExampleSet": {"name": "x"}, "exampleName": "n"})
+    running = await stack.trigger("pl_code_agent", {"query": "stop me"})
+    status, _ = await stack.post(f"/pipeline-executions/{running['executionId']}/cancel", {})
+    ended = await stack.wait_terminal(running["executionId"])
+    assert (status, ended["status"]) in {(200, "cancelled"), (202, "cancelled")}
+    status, body = await promote(stack, ended["executionId"], {"newExampleSet": {"name": "x"}, "exampleName": "n"})
     assert (status, body["error"]) == (409, "ExecutionNotSucceeded")
 
     done = await stack.wait_terminal((await stack.trigger("pl_no_op"))["executionId"])

@@ -102,3 +102,20 @@ async def test_a_configured_origin_may_call_the_api_and_no_other(cors_stack: Sta
     other = {**cors_stack.headers(), "Origin": "https://elsewhere.example"}
     async with cors_stack.http.get(f"{cors_stack.base_url}/pipelines", headers=other) as resp:
         assert resp.status == 200 and "Access-Control-Allow-Origin" not in resp.headers
+
+
+async def test_the_summarizers_own_citations_resolve_as_the_reference_flow_does(stack: Stack) -> None:
+    query = "Revenue grew fifteen percent. Customers doubled in the west."
+    created = await stack.trigger("pl_document_summarizer", {"query": query})
+    final = await stack.wait_terminal(created["executionId"])
+    citations = [c for cited in final["outputCitations"] for c in cited["citations"]]
+    assert citations and {c["type"] for c in citations} == {"input_character_range"}
+    status, body = await stack.post(
+        "/citations/resolve", {"executionId": created["executionId"], "citations": citations}
+    )
+    assert status == 200, body
+    assert [r["citedText"] for r in body["data"]] == [query[c["charStart"] : c["charEnd"]] for c in citations]
+    status, body = await stack.post("/citations/resolve", {"citations": citations})
+    assert (status, body["error"]) == (422, "InputValidationFailed"), "which execution's input, it must say"
+    other = {"executionId": created["executionId"], "citations": citations}
+    assert (await stack.post("/citations/resolve", other, key=OTHER_KEY))[0] == 404
