@@ -51,8 +51,10 @@ faults: install
 		tests/integration/test_handler_poison.py tests/integration/test_request_limits.py tests/integration/test_oversize.py
 	$(BIN)/python -m tests.faults.chaos --executions 1000 --kills 3
 
-## Throughput of the whole system against raw Kafka, on the same broker (not part of `make test`).
+## Throughput, latency, reads and replay of the whole system against raw Kafka and bare aiohttp, same run
+## (not part of `make test`); reads are loaded with wrk, installed from Debian's packages when missing.
 bench: install
+	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m pytest -m slow -s -q tests/browser/test_first_paint.py

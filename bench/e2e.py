@@ -30,7 +30,9 @@ from pathlib import Path
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.awaited import LoadReport, closed_loop
+from bench.awaited import LoadReport, closed_loop, open_loop
+from bench.reads import ReadFigures
+from bench.reads import measure as reads_measure
 from bench.replay import ReplayFigures
 from bench.replay import measure as replay_measure
 from contracts.codec import encode
@@ -42,6 +44,7 @@ from tests.events import completed, created, started
 
 EVENTS_PER_NO_OP = 3
 AWAITED_CLIENTS = (50, 200)
+HALF_RATE_SECONDS = 10.0
 """Concurrent clients of the awaited runs, in which each client watches its execution over SSE."""
 PARTITIONS = 6
 RESULTS = Path(__file__).parent / "results"
@@ -163,6 +166,14 @@ async def _wait_succeeded(http: aiohttp.ClientSession, total: int) -> None:
         await asyncio.sleep(0.05)
 
 
+def latest_execution(base: str, key: str) -> str:
+    request = urllib.request.Request(
+        f"{base}/pipeline-executions?pageSize=1", headers={"Authorization": f"Bearer {key}"}
+    )
+    with urllib.request.urlopen(request) as response:
+        return str(json.loads(response.read())["data"][0]["executionId"])
+
+
 def machine() -> dict[str, str]:
     cpu = next(
         (
@@ -204,16 +215,20 @@ def main() -> None:
         try:
             wait_ready(port)
             e2e = asyncio.run(e2e_rate(port, key, args.executions, args.concurrency))
+            base = f"http://127.0.0.1:{port}"
             awaited = {
-                clients: asyncio.run(closed_loop(f"http://127.0.0.1:{port}", key, clients, args.awaited_executions))
+                clients: asyncio.run(closed_loop(base, key, clients, args.awaited_executions))
                 for clients in AWAITED_CLIENTS
             }
+            # Open loop at half the rate measured above: latency when the system is not saturated.
+            half_rate = asyncio.run(open_loop(base, key, e2e / EVENTS_PER_NO_OP / 2, HALF_RATE_SECONDS))
+            reads = reads_measure(base, key, latest_execution(base, key))
         finally:
             for process in services:
                 process.terminate()
             for process in services:
                 process.wait(timeout=30)
-    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay)
+    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay, half_rate, reads)
 
 
 def report(
@@ -224,6 +239,8 @@ def report(
     raw: float,
     awaited: dict[int, LoadReport],
     replay: ReplayFigures,
+    half_rate: LoadReport,
+    reads: ReadFigures | None,
 ) -> None:
     info = machine()
     result: dict[str, object] = {
@@ -246,6 +263,23 @@ def report(
             }
             for clients, run in awaited.items()
         },
+        "half_rate_open_loop": {
+            "triggers_per_s": round(len(half_rate.outcomes) / half_rate.elapsed_s, 1),
+            "p50_ms": round(half_rate.latency_ms(0.5), 1),
+            "p99_ms": round(half_rate.latency_ms(0.99), 1),
+            "missing": half_rate.missing,
+            "incomplete": half_rate.incomplete,
+        },
+        "reads": None
+        if reads is None
+        else {
+            "gateway_get_per_s": round(reads.gateway_per_s, 1),
+            "gateway_p99_ms": round(reads.gateway_p99_ms, 2),
+            "bare_aiohttp_per_s": round(reads.bare_per_s, 1),
+            "bare_p99_ms": round(reads.bare_p99_ms, 2),
+            "document_bytes": reads.document_bytes,
+            "ratio": round(reads.ratio, 3),
+        },
         "replay": {
             "events": replay.events,
             "rebuild_events_per_s": round(replay.rebuild_per_s, 1),
@@ -267,6 +301,16 @@ def report(
             f"awaited over SSE, {clients} clients: {run.rate:.0f} executions/s (beside {e2e / EVENTS_PER_NO_OP:.0f}/s "
             f"above), trigger→stream-complete p50 {run.latency_ms(0.5):.0f} ms, p99 {run.latency_ms(0.99):.0f} ms, "
             f"{run.missing} not found, {run.incomplete} without stream-complete"
+        )
+    print(
+        f"trigger→stream-complete, open loop at half that rate ({len(half_rate.outcomes) / half_rate.elapsed_s:.0f}"
+        f"/s): p50 {half_rate.latency_ms(0.5):.0f} ms, p99 {half_rate.latency_ms(0.99):.0f} ms"
+    )
+    if reads is not None:
+        print(
+            f"GET one execution: {reads.gateway_per_s:,.0f} req/s (p99 {reads.gateway_p99_ms:.1f} ms); "
+            f"bare aiohttp serving the same {reads.document_bytes} B: {reads.bare_per_s:,.0f} req/s "
+            f"(p99 {reads.bare_p99_ms:.1f} ms); ratio {reads.ratio:.3f} (wrk -t1 -c50, same run)"
         )
     print(
         f"replay: rebuilt the read model from {replay.events} events at {replay.rebuild_per_s:,.0f} events/s; "

@@ -137,6 +137,7 @@ class ReadModel:
         self._writer = writer
         self._reader = reader
         self._recent: OrderedDict[str, ExecutionState] = OrderedDict()
+        self._api_bodies: dict[str, tuple[ExecutionState, bytes]] = {}
         self._cached_states = cached_states
 
     @classmethod
@@ -233,8 +234,20 @@ class ReadModel:
         for state in states:
             self._recent[state.execution_id] = state
             self._recent.move_to_end(state.execution_id)
+            self._api_bodies.pop(state.execution_id, None)
         while len(self._recent) > self._cached_states:
-            self._recent.popitem(last=False)
+            evicted, _ = self._recent.popitem(last=False)
+            self._api_bodies.pop(evicted, None)
+
+    def api_body(self, state: ExecutionState) -> bytes:
+        """The execution as the API shows it, as JSON bytes: made once per state, not per read."""
+        cached = self._api_bodies.get(state.execution_id)
+        if cached is not None and cached[0] is state:
+            return cached[1]
+        body = json.dumps(state.to_api(), separators=(",", ":"), ensure_ascii=False).encode()
+        if self._recent.get(state.execution_id) is state:
+            self._api_bodies[state.execution_id] = (state, body)
+        return body
 
     async def _write_promotions(self, folded: FoldedBatch) -> None:
         sets, examples = [], []

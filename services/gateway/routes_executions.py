@@ -30,7 +30,7 @@ async def get_execution(request: web.Request) -> web.Response:
     state = await load_execution(request)
     if (as_of := request.query.get("asOf")) is not None:
         return await execution_as_of(request, state.execution_id, as_of)
-    return web.json_response(state.to_api())
+    return web.Response(body=request.app[keys.READ_MODEL].api_body(state), content_type="application/json")
 
 
 async def get_events(request: web.Request) -> web.Response:
