@@ -87,6 +87,7 @@ class System:
     topic: str = field(default_factory=lambda: f"chaos-{uuid.uuid4().hex[:8]}")
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     starts: Counter[str] = field(default_factory=Counter)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -96,7 +97,7 @@ class System:
         return {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers, "PORT": str(self.port),
                 "DATA_DIR": str(self.root / "data"), "DEV_API_KEY": KEY, "EVENTS_TOPIC": self.topic,
                 "HANDLER_CONSUMER_GROUP": f"group-{self.topic}", "DEMO_STEP_DELAY_S": "0.2",
-                "RATE_LIMIT_PER_MINUTE": "100000000", "KAFKA_SEND_TIMEOUT_S": "3"}  # fmt: skip
+                "RATE_LIMIT_PER_MINUTE": "100000000", "KAFKA_SEND_TIMEOUT_S": "3", **self.extra_env}  # fmt: skip
 
     def start(self, part: str) -> None:
         if part == "broker":
