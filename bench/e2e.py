@@ -35,6 +35,8 @@ from bench.reads import ReadFigures
 from bench.reads import measure as reads_measure
 from bench.replay import ReplayFigures
 from bench.replay import measure as replay_measure
+from bench.sse_idle import IdleStreams
+from bench.sse_idle import measure as idle_measure
 from contracts.codec import encode
 from infra.kafka.launcher import free_port
 from infra.kafka.provider import kafka_bootstrap
@@ -45,6 +47,7 @@ from tests.events import completed, created, started
 EVENTS_PER_NO_OP = 3
 AWAITED_CLIENTS = (50, 200)
 HALF_RATE_SECONDS = 10.0
+IDLE_STREAMS = 5000
 """Concurrent clients of the awaited runs, in which each client watches its execution over SSE."""
 PARTITIONS = 6
 RESULTS = Path(__file__).parent / "results"
@@ -223,12 +226,13 @@ def main() -> None:
             # Open loop at half the rate measured above: latency when the system is not saturated.
             half_rate = asyncio.run(open_loop(base, key, e2e / EVENTS_PER_NO_OP / 2, HALF_RATE_SECONDS))
             reads = reads_measure(base, key, latest_execution(base, key))
+            idle = asyncio.run(idle_measure(base, key, services[1].pid, IDLE_STREAMS))
         finally:
             for process in services:
                 process.terminate()
             for process in services:
                 process.wait(timeout=30)
-    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay, half_rate, reads)
+    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay, half_rate, reads, idle)
 
 
 def report(
@@ -241,6 +245,7 @@ def report(
     replay: ReplayFigures,
     half_rate: LoadReport,
     reads: ReadFigures | None,
+    idle: IdleStreams,
 ) -> None:
     info = machine()
     result: dict[str, object] = {
@@ -280,6 +285,12 @@ def report(
             "document_bytes": reads.document_bytes,
             "ratio": round(reads.ratio, 3),
         },
+        "idle_sse": {
+            "streams": idle.held,
+            "gateway_rss_mib_before": round(idle.rss_before / 2**20, 1),
+            "gateway_rss_mib_with": round(idle.rss_with / 2**20, 1),
+            "kib_per_stream": round(idle.per_stream_kib, 1),
+        },
         "replay": {
             "events": replay.events,
             "rebuild_events_per_s": round(replay.rebuild_per_s, 1),
@@ -312,6 +323,10 @@ def report(
             f"bare aiohttp serving the same {reads.document_bytes} B: {reads.bare_per_s:,.0f} req/s "
             f"(p99 {reads.bare_p99_ms:.1f} ms); ratio {reads.ratio:.3f} (wrk -t1 -c50, same run)"
         )
+    print(
+        f"idle SSE: one gateway process held {idle.held} change-feed streams; its memory went from "
+        f"{idle.rss_before / 2**20:.0f} to {idle.rss_with / 2**20:.0f} MiB, {idle.per_stream_kib:.1f} KiB per stream"
+    )
     print(
         f"replay: rebuilt the read model from {replay.events} events at {replay.rebuild_per_s:,.0f} events/s; "
         f"raw aiokafka consume of the same topic from offset 0: {replay.raw_per_s:,.0f} events/s; "

@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bench.sse_idle import established, open_streams, rss_bytes
 from infra.kafka.launcher import LocalBroker
 from tests.faults.chaos import KEY, System
 
@@ -18,49 +19,12 @@ pytestmark = pytest.mark.integration
 CONNECTIONS = 1000
 
 
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
-def established(port: int) -> int:
-    """TCP connections to the gateway's port, as the kernel counts them."""
-    hex_port = f"{port:04X}"
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            count += local.endswith(f":{hex_port}") and state == "01"
-    return count
-
-
 async def until_released(port: int) -> None:
     """The gateway notices a dropped stream at its next ping (every second here) and lets it go."""
     async with asyncio.timeout(30):
         while established(port) > 0:
             await asyncio.sleep(0.5)
     await asyncio.sleep(2)  # and the handlers unwind
-
-
-async def open_streams(base: str, count: int) -> tuple[aiohttp.ClientSession, list[aiohttp.ClientResponse]]:
-    """`count` change-feed streams held open (they stay open by design), each past its first bytes."""
-    http = aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=None, sock_connect=30)
-    )
-    headers = {"Authorization": f"Bearer {KEY}"}
-
-    async def one() -> aiohttp.ClientResponse:
-        response = await http.get(f"{base}/events/stream", headers=headers)
-        assert response.status == 200
-        await response.content.readline()  # the retry: line: the stream is live
-        return response
-
-    streams: list[aiohttp.ClientResponse] = []
-    for start in range(0, count, 100):  # in waves, as clients arrive, not one SYN storm
-        streams += await asyncio.gather(*(one() for _ in range(min(100, count - start))))
-    return http, streams
 
 
 async def test_a_thousand_streams_opened_and_dropped_leave_no_memory_behind(tmp_path: Path) -> None:
@@ -73,14 +37,14 @@ async def test_a_thousand_streams_opened_and_dropped_leave_no_memory_behind(tmp_
         pid = system.processes["gateway"].pid
         # A first wave of the same size: the allocator keeps what it once needed (Python seldom
         # gives memory back to the system), so the level to come back to is the one after it.
-        http, streams = await open_streams(system.base_url, CONNECTIONS)
+        http, streams = await open_streams(system.base_url, KEY, CONNECTIONS)
         for stream in streams:
             stream.close()
         await http.close()
         await until_released(system.port)
         before = rss_bytes(pid)
 
-        http, streams = await open_streams(system.base_url, CONNECTIONS)
+        http, streams = await open_streams(system.base_url, KEY, CONNECTIONS)
         during, open_now = rss_bytes(pid), established(system.port)
         for stream in streams:
             stream.close()  # the client drops the line without a word
