@@ -17,6 +17,7 @@ from projections.kafka_client import make_reader
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
+from services.catalog import Catalog, demo_catalog
 from services.files.extractor import Extractor
 from services.gateway import (
     health,
@@ -33,7 +34,6 @@ from services.gateway import (
 )
 from services.gateway.admission import AppendGate
 from services.gateway.auth import KEYRING, Keyring, auth_middleware
-from services.gateway.catalog import Catalog, demo_catalog
 from services.gateway.cors import cors_middleware
 from services.gateway.errors import json_errors
 from services.gateway.key_locks import KeyLocks

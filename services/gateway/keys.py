@@ -12,9 +12,9 @@ from projections.files_follower import FilesFollower
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
+from services.catalog import Catalog
 from services.files.extractor import Extractor
 from services.gateway.admission import AppendGate
-from services.gateway.catalog import Catalog
 from services.gateway.key_locks import KeyLocks
 from services.gateway.limits import LimitGuard
 from services.gateway.settings import GatewaySettings

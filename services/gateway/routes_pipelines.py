@@ -9,10 +9,10 @@ from aiohttp import web
 from contracts.api import CreatePipelineRequest, TriggerRequest
 from contracts.codec import encode
 from contracts.pipelines import Pipeline
+from services.catalog import installed_handler_types
 from services.gateway import keys
 from services.gateway.appending import append_to_directory, command_context
 from services.gateway.auth import principal_of
-from services.gateway.catalog import installed_handler_types
 from services.gateway.commands import (
     CODE_STEPS_HANDLER,
     InvalidInput,

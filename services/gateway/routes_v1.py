@@ -14,9 +14,9 @@ from aiohttp import web
 from contracts.api import GenerateRequest, TriggerRequest
 from contracts.events import ExecutionInput
 from projections.state import ExecutionState, Status
+from services.catalog import THREAT_INTEL_PIPELINE_ID
 from services.gateway import keys
 from services.gateway.auth import principal_of
-from services.gateway.catalog import THREAT_INTEL_PIPELINE_ID
 from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
 from services.gateway.execution_lookup import require_execution

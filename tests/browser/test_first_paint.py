@@ -19,8 +19,8 @@ from playwright.async_api import Browser, Page
 from contracts.api import TriggerRequest
 from contracts.codec import encode
 from contracts.events import ExecutionInput
+from services.catalog import THREAT_INTEL_PIPELINE_ID, demo_catalog
 from services.gateway.auth import Principal
-from services.gateway.catalog import THREAT_INTEL_PIPELINE_ID, demo_catalog
 from services.gateway.commands import CommandContext, decide_trigger
 from services.gateway.creation import execution_id_for
 from services.gateway.settings import GatewaySettings

@@ -3,8 +3,8 @@ import pytest
 from contracts.api import TriggerRequest
 from contracts.events import ExecutionInput, Outcome
 from projections.state import Status, evolve
+from services.catalog import demo_catalog
 from services.gateway.auth import Keyring, Principal
-from services.gateway.catalog import demo_catalog
 from services.gateway.commands import (
     AlreadyTerminal,
     CommandContext,

@@ -10,9 +10,9 @@ from aiohttp import web
 from contracts.api import TriggerRequest
 from contracts.events import ExecutionInput
 from projections.state import ExecutionState
+from services.catalog import THREAT_INTEL_PIPELINE_ID
 from services.gateway import keys
 from services.gateway.auth import principal_of
-from services.gateway.catalog import THREAT_INTEL_PIPELINE_ID
 from services.gateway.creation import create_execution
 from services.gateway.errors import ApiError
 from services.gateway.execution_lookup import require_execution

@@ -16,7 +16,7 @@ from typing import Any
 
 from contracts.events import JsonObject
 from projections.state import ExecutionState
-from services.gateway.catalog import demo_catalog
+from services.catalog import demo_catalog
 from services.handler.plugins.base import PipelineContext, PipelineError, PipelineResult, Plugin
 from services.handler.plugins.sandbox import Isolation, SandboxLimits, StepFailed, run_step
 

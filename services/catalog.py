@@ -1,4 +1,5 @@
-"""The pipelines a tenant can trigger. Seeded with one demo pipeline per handler type."""
+"""The shared catalog of pipelines every tenant can trigger, one per handler type: the gateway offers
+them, and the handler knows their code steps for the operator's own (not a tenant's)."""
 
 from __future__ import annotations
 
