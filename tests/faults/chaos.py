@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiokafka import TopicPartition
 
 from contracts.codec import decode
 from infra.kafka.launcher import LocalBroker, free_port
 from projections.batch import LoggedEvent, fold_batch
-from projections.kafka_client import make_reader
+from projections.log_reader import whole_topic
 from services.kafka_io import partitions_of
 from services.kafka_settings import KafkaSettings
 
@@ -198,20 +197,9 @@ async def kill_at_random(system: System, part: str, kills: int, window_s: float,
 
 
 async def read_whole_log(kafka: KafkaSettings) -> list[LoggedEvent]:
-    consumer = make_reader(kafka.bootstrap_servers, client_id="chaos-audit")
-    await consumer.start()
-    try:
-        tps = [TopicPartition(kafka.events_topic, p) for p in await partitions_of(kafka, kafka.events_topic)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        events: list[LoggedEvent] = []
-        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                events += [LoggedEvent(decode(r.value), r.topic, r.partition, r.offset, r.value) for r in batch]
-        return events
-    finally:
-        await consumer.stop()
+    partitions = await partitions_of(kafka, kafka.events_topic)
+    return [LoggedEvent(decode(r.value), r.topic, r.partition, r.offset, r.value)
+            async for r in whole_topic(kafka.bootstrap_servers, kafka.events_topic, partitions)]  # fmt: skip
 
 
 async def read_model_view(system: System) -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from contracts.codec import Headers, UndecodableEvent, decode, encode
 from contracts.events import ExecutionEvent
+from projections.log_reader import whole_topic
 from services.handler.app import create_app as create_handler
 from services.kafka_io import partitions_of
 from services.kafka_settings import KafkaSettings
@@ -177,25 +178,14 @@ async def _rewind(kafka: KafkaSettings, group: str) -> None:
 
 
 async def _decodable_events(kafka: KafkaSettings) -> list[ExecutionEvent]:
-    reader = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False,
-                              isolation_level="read_committed")  # fmt: skip
-    await reader.start()
-    try:
-        tps = [TopicPartition(kafka.events_topic, p) for p in await partitions_of(kafka, kafka.events_topic)]
-        reader.assign(tps)
-        await reader.seek_to_beginning(*tps)
-        ends = await reader.end_offsets(tps)
-        events = []
-        while any([await reader.position(tp) < ends[tp] for tp in tps]):
-            for batch in (await reader.getmany(timeout_ms=500)).values():
-                for record in batch:
-                    try:
-                        events.append(decode(record.value))
-                    except UndecodableEvent:
-                        continue
-        return events
-    finally:
-        await reader.stop()
+    events = []
+    partitions = await partitions_of(kafka, kafka.events_topic)
+    async for record in whole_topic(kafka.bootstrap_servers, kafka.events_topic, partitions):
+        try:
+            events.append(decode(record.value))
+        except UndecodableEvent:
+            continue
+    return events
 
 
 pytestmark = pytest.mark.integration

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from contracts.codec import decode
 from projections.batch import LoggedEvent, fold_batch
 from projections.kafka_client import make_reader
+from projections.log_reader import whole_topic
 from projections.notifications import ChangeHub
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
@@ -24,20 +25,9 @@ QUERY = {"query": "Resume me. Then finish."}
 
 
 async def read_whole_log(kafka: KafkaSettings) -> list[LoggedEvent]:
-    consumer = make_reader(kafka.bootstrap_servers, client_id="oracle")
-    await consumer.start()
-    try:
-        tps = [TopicPartition(kafka.events_topic, p) for p in await partitions_of(kafka, kafka.events_topic)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        events: list[LoggedEvent] = []
-        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
-            for batch in (await consumer.getmany(timeout_ms=500)).values():
-                events += [LoggedEvent(decode(r.value), r.topic, r.partition, r.offset, r.value) for r in batch]
-        return events
-    finally:
-        await consumer.stop()
+    partitions = await partitions_of(kafka, kafka.events_topic)
+    return [LoggedEvent(decode(r.value), r.topic, r.partition, r.offset, r.value)
+            async for r in whole_topic(kafka.bootstrap_servers, kafka.events_topic, partitions)]  # fmt: skip
 
 
 async def log_ends(kafka: KafkaSettings) -> dict[int, int]:
