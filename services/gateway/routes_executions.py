@@ -43,7 +43,7 @@ async def list_executions(request: web.Request) -> web.Response:
     result = await request.app[keys.READ_MODEL].search(
         principal_of(request).tenant_id,
         pipeline_id=request.query.get("pipelineId") or None,
-        status=_status_filter(request.query.get("status")),
+        status=status_filter(request.query.get("status")),
         page=page,
         page_size=page_size,
     )
@@ -57,7 +57,8 @@ async def list_executions(request: web.Request) -> web.Response:
     )
 
 
-def _status_filter(raw: str | None) -> Status | None:
+def status_filter(raw: str | None) -> Status | None:
+    """`?status=` of a listing, page or API alike: unset, or one of the statuses (else 400)."""
     if not raw:
         return None
     try:

@@ -9,26 +9,17 @@ from aiohttp import web
 from projections.state import ExecutionState, Status
 from services.gateway import keys
 from services.gateway.auth import principal_of
-from services.gateway.errors import ApiError
 from services.gateway.requests import int_query
+from services.gateway.routes_executions import status_filter
 from services.gateway.routes_pipelines import visible_pipelines
 from services.gateway.web.layout import esc, html_errors, page, status_badge
 
 PAGE_SIZE = 20
 
 
-def _status(raw: str | None) -> Status | None:
-    if not raw:
-        return None
-    try:
-        return Status(raw)
-    except ValueError:
-        raise ApiError(400, "BadRequest", f"There is no status {raw!r}.") from None
-
-
 async def history(request: web.Request) -> web.Response:
     pipeline_id = request.query.get("pipelineId") or None
-    status = _status(request.query.get("status"))
+    status = status_filter(request.query.get("status"))
     number = int_query(request, "page", 1, 1, 1_000_000)
     result = await request.app[keys.READ_MODEL].search(
         principal_of(request).tenant_id, pipeline_id=pipeline_id, status=status, page=number, page_size=PAGE_SIZE
