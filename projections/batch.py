@@ -20,17 +20,30 @@ class LoggedEvent:
     """The record's bytes as they are on the log, kept verbatim in the history."""
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One event's effect on one execution: its state before (None if new) and after."""
+
+    before: ExecutionState | None
+    after: ExecutionState
+
+
 @dataclass
 class FoldedBatch:
     states: dict[str, ExecutionState]
     """Latest state of every execution the batch touched."""
     history: list[LoggedEvent] = field(default_factory=list)
     """Lifecycle events newly folded, in log order."""
-    transitions: list[ExecutionState] = field(default_factory=list)
-    """The state after each newly folded event, in log order (for live streams)."""
+    steps: list[Step] = field(default_factory=list)
+    """Each newly folded event that changed a state, in log order (for live streams and projections)."""
     rejected: list[tuple[LoggedEvent, str]] = field(default_factory=list)
     promotions: list[LoggedEvent] = field(default_factory=list)
     """Executions promoted to examples in this batch."""
+
+    @property
+    def transitions(self) -> list[ExecutionState]:
+        """The state after each newly folded event that changed one, in log order."""
+        return [step.after for step in self.steps]
 
     def changed(self) -> list[ExecutionState]:
         """The latest state of each execution this batch changed."""
@@ -54,7 +67,7 @@ def fold_batch(known: dict[str, ExecutionState], records: list[LoggedEvent]) -> 
         if isinstance(event, ExecutionPromotedToExample):
             folded.promotions.append(record)
         if new_state is not current:
-            folded.transitions.append(new_state)
+            folded.steps.append(Step(current, new_state))
         if event.sequence is not None:
             folded.history.append(record)
     return folded

@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
 from contracts.tokens import StreamedToken
-from projections.kafka_client import stop_reading
+from projections.follower import ConsumerFactory, LogFollower
 
 log = logging.getLogger(__name__)
 
@@ -29,25 +28,31 @@ class Channel:
 
 
 class ChannelFollower:
-    def __init__(self, consumer_factory: Callable[[], AIOKafkaConsumer], topic: str, max_channels: int = 1000) -> None:
-        self._consumer_factory = consumer_factory
-        self._topic = topic
+    """The tokens topic's sink, in memory: every start reads what the topic still keeps."""
+
+    def __init__(self, consumer_factory: ConsumerFactory, topic: str, max_channels: int = 1000) -> None:
         self._max_channels = max_channels
         self.channels: OrderedDict[str, Channel] = OrderedDict()
         self._changed: dict[str, set[asyncio.Event]] = defaultdict(set)
-        self._task: asyncio.Task[None] | None = None
-        self._consumer: AIOKafkaConsumer | None = None
+        self._follower = LogFollower(consumer_factory, topic, self)
 
     async def start(self, partitions: list[int]) -> None:
-        consumer = self._consumer = self._consumer_factory()
-        await consumer.start()
-        tps = [TopicPartition(self._topic, p) for p in partitions]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        self._task = asyncio.create_task(self._follow(consumer), name=f"channels:{self._topic}")
+        await self._follower.start(partitions)
 
     async def stop(self) -> None:
-        await stop_reading(self._task, self._consumer)
+        await self._follower.stop()
+
+    async def stored_positions(self) -> dict[int, int]:
+        # Offset 0 may be past retention: the reader's `auto_offset_reset="earliest"` takes
+        # the oldest still kept.
+        return {}
+
+    async def apply(self, records: list[ConsumerRecord], next_offsets: dict[int, int]) -> None:
+        for record in records:
+            try:
+                self._add(StreamedToken.model_validate_json(record.value or b""))
+            except ValidationError:
+                log.warning("skipping undecodable token record %s:%s", record.partition, record.offset)
 
     def watch(self, channel_id: str) -> asyncio.Event:
         """An event set whenever the channel gets tokens; call `unwatch` when done."""
@@ -59,15 +64,6 @@ class ChannelFollower:
         self._changed[channel_id].discard(changed)
         if not self._changed[channel_id]:
             del self._changed[channel_id]
-
-    async def _follow(self, consumer: AIOKafkaConsumer) -> None:
-        while True:
-            batches = await consumer.getmany(timeout_ms=1000)
-            for record in (r for batch in batches.values() for r in batch):
-                try:
-                    self._add(StreamedToken.model_validate_json(record.value or b""))
-                except ValidationError:
-                    log.warning("skipping undecodable token record %s:%s", record.partition, record.offset)
 
     def _add(self, token: StreamedToken) -> None:
         channel = self.channels.get(token.channel_id) or Channel(tenant_id=token.tenant_id)

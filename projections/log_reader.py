@@ -1,10 +1,10 @@
-"""Reading a topic from its first offset to where it ended when the read began: for audits."""
+"""Reading a topic from its first offset up to a bound: for audits, replays and backfills."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from projections.kafka_client import make_reader, stop_within
 
@@ -16,13 +16,26 @@ async def whole_topic(bootstrap_servers: str, topic: str, partitions: list[int])
     try:
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
-        # Positions, not record offsets: transaction markers take offsets no consumer receives.
-        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
-            for batch in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
-                for record in batch:
-                    if record.offset < ends[TopicPartition(record.topic, record.partition)]:
-                        yield record
+        async for record in records_until(consumer, {tp.partition: end for tp, end in ends.items()}, topic):
+            yield record
     finally:
         await stop_within(consumer)
+
+
+async def records_until(consumer: AIOKafkaConsumer, until: dict[int, int], topic: str) -> AsyncIterator[ConsumerRecord]:
+    """Records of a started consumer's `topic` from offset 0 up to `until` (next offsets),
+    in log order within each partition."""
+    tps = [TopicPartition(topic, p) for p, end in until.items() if end > 0]
+    if not tps:
+        return
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    reading = set(tps)
+    while reading:
+        for batch in (await consumer.getmany(*reading, timeout_ms=500, max_records=5000)).values():
+            for record in batch:
+                if record.offset < until[record.partition]:
+                    yield record
+        # Positions, not record offsets: transaction markers take offsets no consumer receives.
+        reading = {tp for tp in reading if await consumer.position(tp) < until[tp.partition]}

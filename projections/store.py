@@ -9,19 +9,24 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent, ExecutionPromotedToExample
 from projections.batch import FoldedBatch
+from projections.plugged import plugged_projections
+from projections.read_model import Projection, stale_projections
 from projections.sqlite_files import connect, fetch_all, fetch_one, open_versioned
 from projections.state import ExecutionState, Status
 
 log = logging.getLogger(__name__)
+
+P = TypeVar("P", bound=Projection)
 
 SCHEMA_VERSION = 5
 """Bumped on every change below: an older file is discarded and rebuilt from the log."""
@@ -133,18 +138,47 @@ class ReadModel:
     without a trip to SQLite's thread.
     """
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, cached_states: int) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        cached_states: int,
+        projections: Sequence[Projection] = (),
+        stale: Sequence[Projection] = (),
+    ) -> None:
         self._writer = writer
         self._reader = reader
+        self.projections = tuple(projections)
+        self.stale_projections = list(stale)
+        """Plugged-in projections still to be backfilled from the log up to `positions`."""
         self._recent: OrderedDict[str, ExecutionState] = OrderedDict()
         self._api_bodies: dict[str, tuple[ExecutionState, bytes]] = {}
         self._cached_states = cached_states
 
     @classmethod
-    async def open(cls, path: Path, cached_states: int = 20_000) -> ReadModel:
+    async def open(
+        cls, path: Path, cached_states: int = 20_000, projections: Sequence[Projection] | None = None
+    ) -> ReadModel:
+        """`projections`: the plugged-in ones beside the built-in tables; all of them by default."""
+        projections = plugged_projections() if projections is None else projections
         writer = await open_versioned(path, SCHEMA, SCHEMA_VERSION)
+        stale = await stale_projections(writer, projections)
         reader = await connect(path)
-        return cls(writer, reader, cached_states)
+        return cls(writer, reader, cached_states, projections, stale)
+
+    def projection(self, kind: type[P]) -> P:
+        """The plugged-in projection of this type, for its queries."""
+        return next(p for p in self.projections if isinstance(p, kind))
+
+    @property
+    def reader(self) -> aiosqlite.Connection:
+        """The connection projections' queries read with (one step each: `fetch_all`)."""
+        return self._reader
+
+    @property
+    def writer(self) -> aiosqlite.Connection:
+        """The runner's connection; only the runner and backfills write with it."""
+        return self._writer
 
     async def close(self) -> None:
         await self._reader.close()
@@ -220,6 +254,8 @@ class ReadModel:
                 ],
             )
             await self._write_promotions(folded)
+            for projection in self.projections:
+                await projection.apply(db, folded.steps)
             await db.executemany(
                 "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
                 [(topic, partition, offset) for partition, offset in next_offsets.items()],

@@ -67,6 +67,13 @@ def _schemas() -> dict[str, Any]:
         inputType={"type": "string"}, rulesGenerated={"type": "integer"}, ttpsExtracted={"type": "integer"},
         createdAt={"type": "string"}, completedAt={"anyOf": [{"type": "string"}, {"type": "null"}]},
     )  # fmt: skip
+    counts = {status.value: {"type": "integer", "minimum": 0} for status in Status}
+    optional_ms = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}
+    schemas["PipelineStats"] = _object(
+        pipelineId={"type": "string"}, executions={"type": "integer", "minimum": 0},
+        byStatus=_object(**counts),
+        durationMs=_object(finishedRuns={"type": "integer", "minimum": 0}, p50=optional_ms, p95=optional_ms),
+    )  # fmt: skip
     rewritten: dict[str, Any] = _rewrite_refs(schemas)
     return rewritten
 
@@ -139,6 +146,10 @@ def _paths() -> dict[str, Any]:
             "delete": {"summary": "Archive a pipeline of your tenant: no new triggers, history kept",
                        "parameters": [_path_param("pipelineId")],
                        "responses": {"204": {"description": "Archived (or already)"}, **_errors(404, 409, 503)}}},
+        "/pipelines/{pipelineId}/stats": {"get": {
+            "summary": "Your executions of a pipeline: counts by status, p50/p95 run duration",
+            "parameters": [_path_param("pipelineId")],
+            "responses": {"200": _json(_ref("PipelineStats"), "Statistics"), **_errors(404)}}},
         "/pipelines/{pipelineId}/trigger": {"post": {
             "summary": "Trigger an execution (answers at once, status pending)",
             "parameters": [_path_param("pipelineId"), IDEMPOTENCY],

@@ -9,6 +9,7 @@ from aiohttp import web
 from contracts.api import CreatePipelineRequest, TriggerRequest
 from contracts.codec import encode
 from contracts.pipelines import Pipeline
+from projections.pipeline_stats import PipelineStatsProjection
 from services.catalog import installed_handler_types
 from services.gateway import keys
 from services.gateway.appending import append_to_directory, command_context
@@ -58,6 +59,16 @@ async def get_pipeline(request: web.Request) -> web.Response:
     pipeline = visible_pipeline(request)
     archived = pipeline.pipeline_id in request.app[keys.DIRECTORY].directory.archived
     return web.json_response(pipeline.to_api(), headers={ARCHIVED_HEADER: "true"} if archived else None)
+
+
+async def pipeline_stats(request: web.Request) -> web.Response:
+    """Counts by status and run durations of the caller's executions of this pipeline."""
+    pipeline = visible_pipeline(request)
+    read_model = request.app[keys.READ_MODEL]
+    stats = await read_model.projection(PipelineStatsProjection).stats(
+        read_model.reader, principal_of(request).tenant_id, pipeline.pipeline_id
+    )
+    return web.json_response(stats.to_api(pipeline.pipeline_id))
 
 
 async def archive_pipeline(request: web.Request) -> web.Response:
@@ -121,4 +132,5 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/pipelines", create_pipeline)
     app.router.add_get("/pipelines/{pipeline_id}", get_pipeline)
     app.router.add_delete("/pipelines/{pipeline_id}", archive_pipeline)
+    app.router.add_get("/pipelines/{pipeline_id}/stats", pipeline_stats)
     app.router.add_post("/pipelines/{pipeline_id}/trigger", trigger)
