@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from contracts.envelope import Envelope
 
@@ -20,7 +20,18 @@ E = TypeVar("E", bound=Envelope)
 
 
 def chain_hash(previous: str | None, event: Envelope) -> str:
-    body = event.model_dump(mode="json", by_alias=True, exclude={"chainhash"})
+    return _digest(previous, event.model_dump(mode="json", by_alias=True, exclude={"chainhash"}))
+
+
+def record_chain_hash(previous: str | None, value: bytes) -> str:
+    """The hash of an event as its record holds it, for checking: what its writer hashed, in
+    the version it wrote, whatever version readers now upcast it to."""
+    body = json.loads(value)
+    body.pop("chainhash", None)
+    return _digest(previous, body)
+
+
+def _digest(previous: str | None, body: dict[str, Any]) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{previous or ''}\n{canonical}".encode()).hexdigest()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from contracts.envelope import Envelope
-from contracts.events import EVENT_ADAPTER, ExecutionEvent
+from contracts.events import ExecutionEvent, parse_event
 
 CONTENT_TYPE = b"application/cloudevents+json; charset=utf-8"
 
@@ -86,7 +86,7 @@ def decode(value: bytes | None) -> ExecutionEvent:
     if value is None:
         raise UndecodableEvent("empty record value (tombstone)")
     try:
-        return EVENT_ADAPTER.validate_json(value)
+        return parse_event(value)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "value"

@@ -2,6 +2,11 @@
 
 Wire names are versioned (`execution.created.v1`) and kept apart from class
 names, so a class can be renamed without changing what is on the log.
+
+A type's new version gets the class name; the old one stays as a `Legacy…` class that
+still parses what the log holds and upcasts itself into the new one, so every reader folds
+only current events (`parse_event`). `execution.progressed.v2` renamed v1's fields; v1
+records written before it load as v2.
 """
 
 from __future__ import annotations
@@ -59,6 +64,15 @@ class StartedData(Frozen):
 
 
 class ProgressedData(Frozen):
+    """`execution.progressed.v2`."""
+
+    percent: int = Field(ge=0, le=100)
+    message: str
+
+
+class LegacyProgressedData(Frozen):
+    """`execution.progressed.v1`: the same facts under the names v2 changed."""
+
     progress_pct: int = Field(ge=0, le=100)
     progress_message: str
 
@@ -124,8 +138,20 @@ class ExecutionStarted(Envelope):
 
 
 class ExecutionProgressed(Envelope):
-    type: Literal["execution.progressed.v1"] = "execution.progressed.v1"
+    type: Literal["execution.progressed.v2"] = "execution.progressed.v2"
     data: ProgressedData
+
+
+class LegacyExecutionProgressed(Envelope):
+    """Written until `execution.progressed.v2`; read as that."""
+
+    type: Literal["execution.progressed.v1"] = "execution.progressed.v1"
+    data: LegacyProgressedData
+
+    def upcast(self) -> ExecutionProgressed:
+        envelope = {name: getattr(self, name) for name in Envelope.model_fields if name != "type"}
+        data = ProgressedData(percent=self.data.progress_pct, message=self.data.progress_message)
+        return ExecutionProgressed(**envelope, data=data)
 
 
 class ExecutionCompleted(Envelope):
@@ -155,15 +181,36 @@ ExecutionEvent = Annotated[
     Field(discriminator="type"),
 ]
 
-EVENT_ADAPTER: TypeAdapter[ExecutionEvent] = TypeAdapter(ExecutionEvent)
+LoggedExecutionEvent = Annotated[
+    ExecutionCreated
+    | ExecutionStarted
+    | ExecutionProgressed
+    | LegacyExecutionProgressed
+    | ExecutionCompleted
+    | ExecutionCancellationRequested
+    | ExecutionPromotedToExample,
+    Field(discriminator="type"),
+]
+"""Every type the log may hold, older versions included."""
+
+EVENT_ADAPTER: TypeAdapter[LoggedExecutionEvent] = TypeAdapter(LoggedExecutionEvent)
+
+
+def parse_event(value: bytes | str) -> ExecutionEvent:
+    """An event as on the log, in its current version (raises pydantic's ValidationError)."""
+    event = EVENT_ADAPTER.validate_json(value)
+    return event.upcast() if isinstance(event, LegacyExecutionProgressed) else event
+
 
 EVENT_CLASSES: tuple[type[Envelope], ...] = (
     ExecutionCreated,
     ExecutionStarted,
     ExecutionProgressed,
+    LegacyExecutionProgressed,
     ExecutionCompleted,
     ExecutionCancellationRequested,
     ExecutionPromotedToExample,
 )
+"""Every wire type, as published in contracts/schemas/."""
 
 WIRE_TYPES: dict[str, type[Envelope]] = {cls.model_fields["type"].default: cls for cls in EVENT_CLASSES}

@@ -159,8 +159,8 @@ def _progressed(state: ExecutionState, event: ExecutionProgressed) -> ExecutionS
     return state.model_copy(
         update={
             # Progress never goes backwards, even if a resumed run reports less.
-            "progress_pct": max(state.progress_pct, event.data.progress_pct),
-            "progress_message": event.data.progress_message,
+            "progress_pct": max(state.progress_pct, event.data.percent),
+            "progress_message": event.data.message,
             "sequence": event.sequence,
             "chain_hash": event.chainhash,
         }

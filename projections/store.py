@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from contracts.events import EVENT_ADAPTER, ExecutionCreated, ExecutionEvent, ExecutionPromotedToExample
+from contracts.events import ExecutionCreated, ExecutionEvent, ExecutionPromotedToExample, parse_event
 from projections.batch import FoldedBatch
 from projections.plugged import plugged_projections
 from projections.read_model import Projection, stale_projections
@@ -417,7 +417,7 @@ class ReadModel:
         rows = await fetch_all(
             self._reader, "SELECT event_json FROM events WHERE execution_id = ? ORDER BY sequence", (execution_id,)
         )
-        return [EVENT_ADAPTER.validate_json(row[0]) for row in rows]
+        return [parse_event(row[0]) for row in rows]
 
 
 SORTABLE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from contracts.chain import chain_hash
+from contracts.chain import record_chain_hash
 from contracts.events import ExecutionEvent
 
 ALTERED, REMOVED, REORDERED, INSERTED = "altered", "removed", "reordered", "inserted"
@@ -39,14 +39,14 @@ def verify_chain(execution_id: str, logged: Iterable[tuple[ExecutionEvent, bytes
     report = ChainReport(execution_id)
     links: dict[int, ExecutionEvent] = {}
     raw: dict[int, bytes] = {}
-    extras: list[ExecutionEvent] = []
+    extras: list[tuple[ExecutionEvent, bytes]] = []
     order: list[int] = []
     for event, value in logged:
         if event.sequence is None:
             continue  # requests (cancellation, promotion) are not links
         if event.sequence in links:
             if value != raw[event.sequence]:
-                extras.append(event)
+                extras.append((event, value))
             continue  # else the same bytes twice: a resend, skipped by every reader
         links[event.sequence], raw[event.sequence] = event, value
         order.append(event.sequence)
@@ -54,10 +54,10 @@ def verify_chain(execution_id: str, logged: Iterable[tuple[ExecutionEvent, bytes
         report.unchained = True
         return report
     _check_order(report, order)
-    _check_links(report, links)
-    for event in extras:
+    _check_links(report, links, raw)
+    for event, value in extras:
         assert event.sequence is not None
-        if _follows(links, event):
+        if _follows(links, event, value):
             report.repeated_writes.append(event.sequence)
         else:
             report.add(INSERTED, event.sequence)
@@ -74,15 +74,15 @@ def _check_order(report: ChainReport, order: list[int]) -> None:
             report.add(REORDERED, after)
 
 
-def _check_links(report: ChainReport, links: dict[int, ExecutionEvent]) -> None:
+def _check_links(report: ChainReport, links: dict[int, ExecutionEvent], raw: dict[int, bytes]) -> None:
     for sequence, event in sorted(links.items()):
         if sequence > 1 and sequence - 1 not in links:
             continue  # what it followed is gone: reported as removed
-        if not _follows(links, event):
+        if not _follows(links, event, raw[sequence]):
             report.add(ALTERED, sequence)
 
 
-def _follows(links: dict[int, ExecutionEvent], event: ExecutionEvent) -> bool:
+def _follows(links: dict[int, ExecutionEvent], event: ExecutionEvent, value: bytes) -> bool:
     assert event.sequence is not None
     previous = links[event.sequence - 1].chainhash if event.sequence > 1 else None
-    return event.chainhash is not None and chain_hash(previous, event) == event.chainhash
+    return event.chainhash is not None and record_chain_hash(previous, value) == event.chainhash

@@ -64,7 +64,7 @@ def started(sequence: int = 2, execution_id: str = EXECUTION) -> ExecutionStarte
 
 
 def progressed(sequence: int, pct: int, message: str = "working", execution_id: str = EXECUTION) -> ExecutionProgressed:
-    data = ProgressedData(progress_pct=pct, progress_message=message)
+    data = ProgressedData(percent=pct, message=message)
     return ExecutionProgressed(**_common(sequence, 3 + sequence, execution_id), data=data)  # type: ignore[arg-type]
 
 

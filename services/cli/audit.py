@@ -27,7 +27,7 @@ async def events_on_log(kafka: KafkaSettings) -> AsyncIterator[tuple[ExecutionEv
 
 def timeline_line(event: ExecutionEvent) -> str:
     data = event.data.model_dump(mode="json", by_alias=True, exclude_none=True)
-    detail = {k: data[k] for k in ("progressPct", "progressMessage", "outcome", "errorMessage", "reason") if k in data}
+    detail = {k: data[k] for k in ("percent", "message", "outcome", "errorMessage", "reason") if k in data}
     sequence = f"#{event.sequence}" if event.sequence is not None else "  -"
     return f"{event.time.isoformat()}  {sequence:>4}  {event.type:<40} {event.actor:<32} {json.dumps(detail)}"
 

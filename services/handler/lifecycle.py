@@ -57,7 +57,7 @@ def start(state: ExecutionState, ctx: EventContext, handler_output: JsonObject |
 
 def progress(state: ExecutionState, ctx: EventContext, pct: int, message: str) -> ExecutionProgressed:
     event = ExecutionProgressed(
-        **_envelope(state, ctx), data=ProgressedData(progress_pct=pct, progress_message=message)
+        **_envelope(state, ctx), data=ProgressedData(percent=pct, message=message)
     )
     return chained(event, state.chain_hash)
 

@@ -18,7 +18,7 @@ from services.kafka_settings import KafkaSettings
 from tests.integration.stack import OTHER_KEY, Stack
 
 QUERY = {"query": "Audit me. Every step."}
-LIFECYCLE = ["execution.created.v1", "execution.started.v1", *["execution.progressed.v1"] * 4,
+LIFECYCLE = ["execution.created.v1", "execution.started.v1", *["execution.progressed.v2"] * 4,
              "execution.completed.v1"]  # fmt: skip
 
 
@@ -129,7 +129,7 @@ async def copy_log_tampered(stack: Stack, victims: dict[str, str]) -> str:
             how = victims.get(subject)
             if how == "altered":
                 event = json.loads(values[2])
-                event["data"]["progressPct"] = 99
+                event["data"]["percent"] = 99
                 values[2] = json.dumps(event).encode()
             elif how == "removed":
                 del values[3]
@@ -137,7 +137,7 @@ async def copy_log_tampered(stack: Stack, victims: dict[str, str]) -> str:
                 values[2], values[3] = values[3], values[2]
             elif how == "inserted":
                 forged = json.loads(values[3])
-                forged["id"], forged["data"]["progressMessage"] = "forged", "Done early"
+                forged["id"], forged["data"]["message"] = "forged", "Done early"
                 values.insert(4, json.dumps(forged).encode())
             for value in values:
                 await producer.send_and_wait(copy.events_topic, value, key=subject.encode())

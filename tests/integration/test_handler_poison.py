@@ -101,7 +101,7 @@ async def _interleave(stack: Stack, producer: AIOKafkaProducer, topic: str) -> t
         valid.append(hinted.subject)
 
         running = await trigger("pl_document_summarizer", {"query": "Poison around me. Still finish."})
-        bad_sequence = [("ce_subject", running.encode()), ("ce_type", b"execution.progressed.v1"),
+        bad_sequence = [("ce_subject", running.encode()), ("ce_type", b"execution.progressed.v2"),
                         ("ce_sequence", b"NaN")]  # fmt: skip
         await send("bad ce_sequence", "undecodable", running.encode(), b"\x00not an event", bad_sequence)
         gap = progressed(50, 60, execution_id=running)

@@ -32,8 +32,8 @@ def test_events_round_trip_through_the_wire_format(event) -> None:
 def test_wire_format_is_cloudevents_structured_json() -> None:
     body = json.loads(encode(progressed(3, 40)).value)
     assert body["specversion"] == "1.0"
-    assert body["type"] == "execution.progressed.v1"
-    assert body["data"] == {"progressPct": 40, "progressMessage": "working"}
+    assert body["type"] == "execution.progressed.v2"
+    assert body["data"] == {"percent": 40, "message": "working"}
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,7 @@ async def test_a_running_execution_is_resumed_without_repeating_progress() -> No
     await settle(worker)
     written = log.events()
     assert [e.sequence for e in written] == [4, 5, 6]
-    assert [e.data.progress_pct for e in written[:2]] == [50, 80]
+    assert [e.data.percent for e in written[:2]] == [50, 80]
     assert written[-1].data.outcome is Outcome.SUCCEEDED
     assert all(e.correlationid == "corr-1" for e in written), "correlation follows the execution"
 
@@ -181,7 +181,7 @@ async def test_progress_from_a_chatty_plugin_is_throttled() -> None:
     await worker.handle(as_records([created("a", handler_type="chatty")]))
     await settle(worker)
     types = [e.type for e in log.events()]
-    assert types.count("execution.progressed.v1") < 10, "a hundred reports in well under a second"
+    assert types.count("execution.progressed.v2") < 10, "a hundred reports in well under a second"
     assert types[-1] == "execution.completed.v1"
 
 
@@ -228,7 +228,7 @@ async def test_a_fenced_writer_stops_the_run_quietly_and_writes_nothing_more() -
     worker.assign(0, start_offset=0, end_offset=1)
     await worker.handle(as_records([created("a", handler_type="language_model")]))
     await settle(worker)
-    assert writer.attempts == ["execution.started.v1", "execution.progressed.v1"], "no retry, no failure event"
+    assert writer.attempts == ["execution.started.v1", "execution.progressed.v2"], "no retry, no failure event"
     assert worker.offsets_to_commit() == {0: 0}, "the execution stays unfinished for its new owner"
 
 
@@ -256,7 +256,7 @@ def garbage(offset: int, value: bytes = b"\x00garbage", headers: Headers | None 
 
 async def test_giving_up_on_a_write_stops_the_partition_until_it_is_rebuilt_from_the_log() -> None:
     log, lost = MemoryLog(), []
-    broker_away = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v1")
+    broker_away = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v2")
     writers: dict[int, Publisher] = {0: broker_away}
     worker = make_worker(log, writers=writers, on_lost=lost.append, publish_attempts=2)
     worker.assign(0, 0, 1)
@@ -264,7 +264,7 @@ async def test_giving_up_on_a_write_stops_the_partition_until_it_is_rebuilt_from
     await settle(worker)
     assert lost == [0], "the consumer group is asked once to hand the partition out again"
     assert [e.sequence for e in log.events()] == [2], "only Started landed"
-    assert broker_away.attempts.count(("execution.progressed.v1", 3)) == 2, "retried, then given up"
+    assert broker_away.attempts.count(("execution.progressed.v2", 3)) == 2, "retried, then given up"
 
     await worker.handle(as_records([cancel_requested("a")], start=1))
     await settle(worker)
@@ -284,7 +284,7 @@ async def test_giving_up_on_a_write_stops_the_partition_until_it_is_rebuilt_from
 
 async def test_a_cancellation_answered_while_a_progress_send_is_retried_lands_after_it() -> None:
     log = MemoryLog()
-    writer = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v1" and attempt == 1)
+    writer = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v2" and attempt == 1)
     worker = make_worker(log, writer=writer, retry_pause_s=0.5)  # the cancel comes while the report waits
     worker.assign(0, 0, 1)
     await worker.handle(as_records([created("a", handler_type="language_model")]))
@@ -301,7 +301,7 @@ async def test_garbled_routing_headers_are_ignored_and_the_value_decides() -> No
     worker = make_worker(log)
     not_utf8 = [("ce_subject", b"\xff\xfe"), ("ce_type", b"\xc3"), ("ce_sequence", b"\xff")]
     valid_value = consumer_record(1, Record(b"b", encode(created("b")).value, not_utf8))
-    bad_sequence = [("ce_subject", b"a"), ("ce_type", b"execution.progressed.v1"), ("ce_sequence", b"seven")]
+    bad_sequence = [("ce_subject", b"a"), ("ce_type", b"execution.progressed.v2"), ("ce_sequence", b"seven")]
     records = [*as_records([created("a")]), valid_value, garbage(2, headers=bad_sequence)]
     worker.assign(0, 0, len(records))
     await worker.handle(records)
