@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -69,3 +69,30 @@ class Envelope(BaseModel):
         description="On numbered events: sha256 of the previous numbered event's chainhash and this event "
         "without it (contracts/chain.py). Absent on events written before chains, and on unnumbered ones.",
     )
+
+
+def envelope_attributes(
+    *,
+    event_id: str,
+    source: str,
+    subject: str,
+    time: datetime,
+    tenant_id: str,
+    actor: str,
+    correlation_id: str,
+    sequence: int | None = None,
+    causation_id: str | None = None,
+) -> dict[str, Any]:
+    """The attributes of an event any service writes: built in this one place, so every
+    writer sets the same ones the same way."""
+    return {
+        "id": event_id,
+        "source": source,
+        "subject": subject,
+        "time": time,
+        "sequence": sequence,
+        "tenantid": tenant_id,
+        "actor": actor,
+        "correlationid": correlation_id,
+        "causationid": causation_id,
+    }

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from contracts.envelope import Envelope
+from contracts.envelope import Envelope, envelope_attributes
 from contracts.tenancy import (
     ApiKeyIssued,
     ApiKeyIssuedData,
@@ -59,8 +59,8 @@ def new_key() -> tuple[str, str]:
 
 
 def _envelope(ctx: AdminContext, subject: str, suffix: str) -> dict[str, Any]:
-    return {"id": f"{ctx.event_id}-{suffix}", "source": SOURCE, "subject": subject, "time": ctx.now,
-            "tenantid": subject, "actor": ctx.actor, "correlationid": ctx.event_id}  # fmt: skip
+    return envelope_attributes(event_id=f"{ctx.event_id}-{suffix}", source=SOURCE, subject=subject, time=ctx.now,
+                               tenant_id=subject, actor=ctx.actor, correlation_id=ctx.event_id)  # fmt: skip
 
 
 def decide_create_tenant(

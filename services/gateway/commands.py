@@ -15,6 +15,7 @@ from typing import Any
 
 from contracts.api import CreatePipelineRequest, PromoteRequest, TriggerRequest
 from contracts.chain import chained
+from contracts.envelope import envelope_attributes
 from contracts.events import (
     CancellationRequestedData,
     CreatedData,
@@ -43,17 +44,17 @@ class CommandContext:
     idempotency_key: str | None = None
 
     def envelope(self, subject: str, sequence: int | None = None) -> dict[str, Any]:
-        """The envelope attributes of an event this command appends: one place for them all."""
-        return {
-            "id": self.event_id,
-            "source": SOURCE,
-            "subject": subject,
-            "time": self.now,
-            "sequence": sequence,
-            "tenantid": self.principal.tenant_id,
-            "actor": self.principal.actor,
-            "correlationid": self.correlation_id,
-        }
+        """The envelope attributes of an event this command appends."""
+        return envelope_attributes(
+            event_id=self.event_id,
+            source=SOURCE,
+            subject=subject,
+            time=self.now,
+            sequence=sequence,
+            tenant_id=self.principal.tenant_id,
+            actor=self.principal.actor,
+            correlation_id=self.correlation_id,
+        )
 
 
 def request_fingerprint(pipeline_id: str, request: TriggerRequest) -> str:

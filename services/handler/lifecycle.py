@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.chain import chained
+from contracts.envelope import envelope_attributes
 from contracts.events import (
     CompletedData,
     ExecutionCompleted,
@@ -37,17 +38,17 @@ class EventContext:
 
 
 def _envelope(state: ExecutionState, ctx: EventContext) -> dict[str, Any]:
-    return {
-        "id": ctx.event_id,
-        "source": SOURCE,
-        "subject": state.execution_id,
-        "time": ctx.now,
-        "sequence": state.sequence + 1,
-        "tenantid": state.tenant_id,
-        "actor": ctx.actor,
-        "correlationid": state.correlation_id,
-        "causationid": ctx.causation_id,
-    }
+    return envelope_attributes(
+        event_id=ctx.event_id,
+        source=SOURCE,
+        subject=state.execution_id,
+        time=ctx.now,
+        sequence=state.sequence + 1,
+        tenant_id=state.tenant_id,
+        actor=ctx.actor,
+        correlation_id=state.correlation_id,
+        causation_id=ctx.causation_id,
+    )
 
 
 def start(state: ExecutionState, ctx: EventContext, handler_output: JsonObject | None) -> ExecutionStarted:
@@ -56,9 +57,7 @@ def start(state: ExecutionState, ctx: EventContext, handler_output: JsonObject |
 
 
 def progress(state: ExecutionState, ctx: EventContext, pct: int, message: str) -> ExecutionProgressed:
-    event = ExecutionProgressed(
-        **_envelope(state, ctx), data=ProgressedData(percent=pct, message=message)
-    )
+    event = ExecutionProgressed(**_envelope(state, ctx), data=ProgressedData(percent=pct, message=message))
     return chained(event, state.chain_hash)
 
 
