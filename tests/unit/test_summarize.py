@@ -8,8 +8,13 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from services.handler.plugins.summarize.extractive import summarize
+from services.handler.plugins.summarize.corpus import Corpus, Source
+from services.handler.plugins.summarize.extractive import NOTHING_TO_SUMMARIZE, summarize
+from services.handler.plugins.summarize.layout import Span, prose_blocks
 from services.handler.plugins.summarize.llm_client import LlmFailed, LlmSettings, summarize_with_llm
+from services.handler.plugins.summarize.query_only import summarize_query
+from services.handler.plugins.summarize.sentences import pieces, sentence_spans
+from services.handler.plugins.summarize.terms import query_terms
 from tests.local_server import serving
 
 TEXT = (
@@ -25,6 +30,92 @@ def test_key_points_are_verbatim_sentences_with_their_exact_ranges() -> None:
         assert TEXT[point.char_start : point.char_end] == point.text
     assert "The weather was mild." not in [p.text for p in summary.key_points], "the least representative"
     assert summarize(TEXT) == summary, "deterministic"
+
+
+def test_sentences_end_at_full_stops_not_at_decimals_abbreviations_or_line_breaks() -> None:
+    text = (
+        "Operating margin improved from 6.1 percent to 7.4 percent as revenue reached $3.2 billion in the\n"
+        "U.S. market. Devices, e.g. the Aurora line, sold well. Spending was approx. 5.9 percent of revenue, and the\n"
+        "No. 4 plant can switch vendors. Mr. J. Alvarez leads services."
+    )
+    found = [text[s.start : s.end] for s in sentence_spans(text, Span(0, len(text)))]
+    assert [" ".join(s.split()) for s in found] == [
+        "Operating margin improved from 6.1 percent to 7.4 percent as revenue reached $3.2 billion in the U.S. market.",
+        "Devices, e.g. the Aurora line, sold well.",
+        "Spending was approx. 5.9 percent of revenue, and the No. 4 plant can switch vendors.",
+        "Mr. J. Alvarez leads services.",
+    ]
+
+
+def test_a_one_line_paragraph_of_megabytes_is_cut_at_sentence_ends() -> None:
+    sentence = "Large reports repeat their findings many times over. "
+    text = sentence * 1000
+    cut = pieces(text, Span(0, len(text)))
+    assert len(cut) > 10 and cut[0].start == 0 and cut[-1].end == len(text)
+    assert all(a.end == b.start for a, b in zip(cut, cut[1:], strict=False)), "nothing lost between pieces"
+    assert all(text[p.start : p.end].startswith("Large") for p in cut), "every piece starts a sentence"
+
+
+def test_page_furniture_headings_bullet_markers_and_code_are_not_prose() -> None:
+    pages = [
+        "Acme Guide v2\n1. Overview\nThe service stores documents and indexes their text for search, which is\n"
+        "what most operators need.\n\u2022 Uploads are checked against their declared media type.\n"
+        "$ ingestctl status --json\nContent-Type: <MIME>/mime\nPage 1 of 3",
+        "Acme Guide v2\n2. Retries\nFailed uploads are retried with backoff.\nPage 2 of 3",
+        "Acme Guide v2\n3. Support\nTickets are answered within a day.\nPage 3 of 3",
+    ]
+    text, starts = "\n\n".join(pages), [0, len(pages[0]) + 2, len(pages[0]) + len(pages[1]) + 4]
+    assert [text[b.start : b.end] for b in prose_blocks(text, starts)] == [
+        "The service stores documents and indexes their text for search, which is\nwhat most operators need.",
+        "Uploads are checked against their declared media type.",
+        "Failed uploads are retried with backoff.",
+        "Tickets are answered within a day.",
+    ]
+
+
+def test_a_request_for_a_summary_asks_about_nothing_but_a_question_does() -> None:
+    assert query_terms("Summarize this document") == frozenset()
+    assert query_terms("Please give me the key points of this report") == frozenset()
+    assert query_terms("What were the revenue drivers?") == {"revenu", "driver"}
+
+
+def test_a_question_steers_the_key_points_to_what_it_asks() -> None:
+    text = (
+        "The company opened a new office in Lisbon with room for two hundred people. Churn fell to 2 percent "
+        "because support answered within an hour. The cafeteria menu now changes every week of the year. "
+        "Revenue from subscriptions grew faster than revenue from hardware sales."
+    )
+    asked = summarize(text, focus="Why did churn fall?")
+    assert [p.text for p in asked.key_points] == ["Churn fell to 2 percent because support answered within an hour."]
+    general = summarize(text, focus="Summarize this document")
+    assert general == summarize(text) and len(general.key_points) == 3
+
+
+def test_text_without_a_sentence_says_there_is_nothing_to_summarize() -> None:
+    for text in ["", "Page 1\n\n$ make run\nx = 1", "   \n"]:
+        summary = summarize(text)
+        assert (summary.summary, summary.key_points) == (NOTHING_TO_SUMMARIZE, [])
+
+
+def test_a_lone_question_is_not_its_own_summary() -> None:
+    query = "What are the key trends in Q4 sales?"
+    summary = summarize_query(query)
+    assert summary.summary.startswith('Nothing to summarize: the input is a question ("What are the key trends')
+    assert [(p.text, p.char_start, p.char_end) for p in summary.key_points] == [(query, 0, len(query))]
+    assert "one sentence" in summarize_query("Revenue grew fifteen percent.").summary
+
+
+def test_a_query_of_short_statements_is_summarized_and_its_question_left_out() -> None:
+    query = "What are the key trends in Q4 sales? Revenue grew. Customers doubled."
+    summary = summarize_query(query)
+    assert [query[p.char_start : p.char_end] for p in summary.key_points] == ["Revenue grew.", "Customers doubled."]
+    assert summary.summary == "Revenue grew."
+
+
+def test_the_corpus_knows_where_each_files_pages_begin() -> None:
+    corpus = Corpus([Source("one\n\ntwo", extraction_id="e1", page_starts=(0, 5)), Source("three", extraction_id="e2")])
+    assert corpus.page_starts == [0, 5, 10]
+    assert corpus.text[10:15] == "three"
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ class Source:
     text: str
     input_pointer: str | None = None
     extraction_id: str | None = None
+    page_starts: tuple[int, ...] = (0,)
+    """Where each page begins in `text`: a summary tells a page's header and footer from its content."""
 
     def cite(self, start: int, end: int) -> Citation | InputCitation:
         if self.extraction_id is not None:
@@ -43,6 +45,13 @@ class Corpus:
             starts.append(offset)
             offset += len(source.text) + len(SEPARATOR)
         return starts
+
+    @property
+    def page_starts(self) -> list[int]:
+        """Where each page of each source begins in `text`."""
+        return [
+            start + page for start, source in zip(self.starts, self.sources, strict=True) for page in source.page_starts
+        ]
 
     def cite(self, start: int, end: int) -> Citation | InputCitation | None:
         """The citation of `text[start:end]`, or None when the range is not inside one source."""

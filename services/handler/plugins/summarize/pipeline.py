@@ -1,7 +1,8 @@
 """The summarizer pipeline both language-model handler types run.
 
-Without files it summarizes `dataInputs.query` itself. With files, it summarizes
-their text, favouring what the query asks about, and cites ranges of the files.
+Without files it summarizes `dataInputs.query` itself (locally, a lone question gets
+"nothing to summarize" rather than itself back). With files, it summarizes their
+text, favouring what the query asks about, and cites ranges of the files.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from services.handler.plugins.base import PipelineContext, PipelineError, Pipeli
 from services.handler.plugins.summarize.corpus import Corpus, Source
 from services.handler.plugins.summarize.extractive import Summary, summarize
 from services.handler.plugins.summarize.llm_client import LlmFailed, summarize_with_llm
+from services.handler.plugins.summarize.query_only import summarize_query
 
 INPUT = "query"
 MAX_LLM_INPUT_CHARS = 200_000
@@ -34,7 +36,7 @@ async def summarize_execution(ctx: PipelineContext, handler_type: str) -> Pipeli
     await asyncio.sleep(ctx.step_delay_s)
     await ctx.progress(50, "Processing with language model...")
     focus = query if files and isinstance(query, str) else None
-    summary = await _summary(ctx, corpus.text, focus)
+    summary = await _summary(ctx, corpus, focus)
     await asyncio.sleep(ctx.step_delay_s)
     await ctx.progress(80, "Formatting results...")
     backend = {"backend": "openai-compatible", "model": ctx.llm.model} if ctx.llm else {"backend": "local-extractive"}
@@ -60,13 +62,17 @@ async def _file_corpus(ctx: PipelineContext, files: list[Any]) -> Corpus:
         found = await ctx.files.extraction(ctx.execution.tenant_id, extraction_id) if extraction_id else None
         if found is None:
             raise PipelineError(f"Input validation failed: file {ref!r} is not available")
-        sources.append(Source(found.text, extraction_id=found.extraction_id))
+        sources.append(Source(found.text, extraction_id=found.extraction_id, page_starts=tuple(found.page_starts)))
     return Corpus(sources)
 
 
-async def _summary(ctx: PipelineContext, text: str, focus: str | None) -> Summary:
+async def _summary(ctx: PipelineContext, corpus: Corpus, focus: str | None) -> Summary:
+    text = corpus.text
     if ctx.llm is None:
-        return summarize(text, focus=focus)
+        # Up to a few seconds of CPU on a long document: off the event loop, so other executions go on.
+        if all(source.input_pointer is not None for source in corpus.sources):
+            return await asyncio.to_thread(summarize_query, text)
+        return await asyncio.to_thread(summarize, text, focus=focus, page_starts=corpus.page_starts)
     if len(text) > MAX_LLM_INPUT_CHARS:
         raise PipelineError(f"Context too large: {len(text)} characters; the limit is {MAX_LLM_INPUT_CHARS}")
     try:
