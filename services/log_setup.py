@@ -41,3 +41,4 @@ def configure(service: str, level: int = logging.INFO) -> None:
     handler.addFilter(_not_expected)
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    logging.getLogger("ioc_finder").setLevel(logging.WARNING)  # two INFO lines per report read

@@ -34,13 +34,13 @@ async def test_reference_polling_loop_gets_parseable_sigma_rules(stack: Stack) -
     assert len(collection.rules) == 4
 
 
-async def test_a_failed_pipeline_says_why_through_the_reference_loop(stack: Stack) -> None:
+async def test_a_report_with_nothing_to_detect_fails_saying_so_through_the_reference_loop(stack: Stack) -> None:
     v1_polling.BASE_URL = stack.base_url
     arn = await generate(stack, "A vague report with no indicators at all.")
     try:
         await asyncio.to_thread(wait_for_result, arn, API_KEY)
     except Exception as error:  # the reference loop raises a bare Exception
-        assert str(error).startswith("PipelineFailed: no indicators")
+        assert str(error).startswith("Input validation failed: found no indicators or ATT&CK techniques to detect")
     else:
         raise AssertionError("expected FAILED")
 

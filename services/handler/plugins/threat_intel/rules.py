@@ -1,66 +1,53 @@
-"""Sigma rules from findings, each one parsed back by pySigma before it is returned."""
+"""What to detect: one rule spec per log source an indicator kind is seen in, and one per
+behaviour of a technique the report names. Each carries only its own techniques."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from typing import Any
+import functools
+from collections.abc import Callable
 
-import yaml
-from sigma.exceptions import SigmaError
-from sigma.rule import SigmaRule
+from services.handler.plugins.threat_intel.behaviours import behaviours_for
+from services.handler.plugins.threat_intel.catalogue import Technique
+from services.handler.plugins.threat_intel.context import techniques_near
+from services.handler.plugins.threat_intel.host_rules import files, files_by_source, hashes, hashes_by_source
+from services.handler.plugins.threat_intel.indicators import Indicator, IndicatorFindings
+from services.handler.plugins.threat_intel.network_rules import addresses, domains, urls
+from services.handler.plugins.threat_intel.spec import RuleSpec
+from services.handler.plugins.threat_intel.techniques import TechniqueFindings
 
-from services.handler.plugins.threat_intel.indicators import Findings
-
-RULE_NAMESPACE = uuid.UUID("6f1c9a52-3d1e-4b7a-9a55-2a4f8e1c0d11")
-
-
-@dataclass(frozen=True)
-class RuleSpec:
-    kind: str
-    title: str
-    logsource: dict[str, str]
-    field: str
-    values: list[str]
+# A C2 address is not evidence of process injection named in the same sentence, nor a file of
+# exfiltration: tactics an indicator kind can show.
+NETWORK_TACTICS = frozenset({"command-and-control", "exfiltration", "initial-access", "lateral-movement"})
+HOST_TACTICS = frozenset({"execution", "persistence", "privilege-escalation", "defense-evasion", "credential-access",
+                          "discovery", "collection", "impact", "initial-access", "lateral-movement"})  # fmt: skip
 
 
-class InvalidRule(Exception):
-    """A generated rule that pySigma rejects: a bug here, reported as PipelineFailed."""
+def rule_specs(indicators: IndicatorFindings, techniques: TechniqueFindings) -> list[RuleSpec]:
+    def own(found: list[Indicator], tactics: frozenset[str]) -> tuple[Technique, ...]:
+        near = {tid for i in found for tid in techniques_near(indicators.text, i.starts, techniques.mentions)}
+        return tuple(t for t in techniques.known if t.id in near and set(t.tactics) & tactics)
+
+    found_files = indicators.of("files")
+    builders: list[tuple[Builder, list[Indicator], frozenset[str]]] = [
+        (addresses, indicators.of("ipv4") + indicators.of("ipv6"), NETWORK_TACTICS),
+        (domains, indicators.of("domains"), NETWORK_TACTICS),
+        (urls, indicators.of("urls"), NETWORK_TACTICS),
+    ]
+    for loaded, group in hashes_by_source(indicators.text, indicators.of("hashes"), found_files).items():
+        builders.append((functools.partial(hashes, loaded, group), [h for h, _ in group], HOST_TACTICS))
+    for kind, found in files_by_source(found_files).items():
+        builders.append((functools.partial(files, kind), found, HOST_TACTICS))
+    specs = [build(found, own(found, tactics)) for build, found, tactics in builders if found]
+    return specs + [spec for technique in techniques.known for spec in _behaviours(technique)]
 
 
-def rule_specs(findings: Findings) -> list[RuleSpec]:
-    candidates = [
-        RuleSpec("ipv4", "Connection to reported IP addresses", _windows("network_connection"), "DestinationIp",
-                 findings.ipv4),
-        RuleSpec("domains", "DNS query for reported domains", _windows("dns_query"), "QueryName", findings.domains),
-        RuleSpec("hashes", "Process with reported file hashes", _windows("process_creation"), "Hashes|contains",
-                 findings.hashes),
-        RuleSpec("files", "Process image named in the report", _windows("process_creation"), "Image|endswith",
-                 [f"\\{name}" for name in findings.files]),
+Builder = Callable[[list[Indicator], tuple[Technique, ...]], RuleSpec]
+
+
+def _behaviours(technique: Technique) -> list[RuleSpec]:
+    return [
+        RuleSpec("behaviour", b.title, b.category, b.detection, b.level, (technique,),
+                 f"{b.title}: a common form of {technique.name} ({technique.id}) named in the report.",
+                 b.falsepositives or ("Unknown",))
+        for b in behaviours_for(technique.id)
     ]  # fmt: skip
-    return [spec for spec in candidates if spec.values]
-
-
-def render(spec: RuleSpec, techniques: list[str], seed: str) -> str:
-    """The rule as Sigma YAML; its id is derived from `seed`, so a re-run writes the same rule."""
-    rule: dict[str, Any] = {
-        "title": spec.title,
-        "id": str(uuid.uuid5(RULE_NAMESPACE, f"{seed}:{spec.kind}")),
-        "status": "experimental",
-        "description": f"Generated from threat intelligence: {len(spec.values)} {spec.kind} indicator(s).",
-        "logsource": spec.logsource,
-        "detection": {"selection": {spec.field: spec.values}, "condition": "selection"},
-        "level": "high",
-    }
-    if techniques:
-        rule["tags"] = [f"attack.{technique.lower()}" for technique in techniques]
-    text = yaml.safe_dump(rule, sort_keys=False)
-    try:
-        SigmaRule.from_yaml(text)
-    except SigmaError as error:
-        raise InvalidRule(f"{spec.kind}: {error}") from error
-    return text
-
-
-def _windows(category: str) -> dict[str, str]:
-    return {"category": category, "product": "windows"}
