@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from contracts.envelope import Envelope, Frozen
+from contracts.envelope import Envelope, EventTime, Frozen
+from contracts.events import ExecutionCompleted, ExecutionCreated, ExecutionProgressed, ExecutionStarted
 from contracts.pipelines import Pipeline
 
 
@@ -38,6 +39,46 @@ class PipelineRegisteredData(Frozen):
 class PipelineArchivedData(Frozen):
     tenant_id: str
     pipeline_id: str
+
+
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = tuple(
+    cls.model_fields["type"].default
+    for cls in (ExecutionCreated, ExecutionStarted, ExecutionProgressed, ExecutionCompleted)
+)
+"""What a webhook can subscribe to: the numbered lifecycle events, as the change feed serves them,
+in their current versions. A subscription names a type and gets every version of it (see
+`event_family`), so a new version does not silently end deliveries of the old subscriptions."""
+
+
+def event_family(wire_type: str) -> str:
+    """`execution.progressed.v2` -> `execution.progressed`: a type whatever its version."""
+    name, dot, version = wire_type.rpartition(".")
+    return name if dot and version.startswith("v") and version[1:].isdigit() else wire_type
+
+
+class WebhookRegisteredData(Frozen):
+    tenant_id: str
+    webhook_id: str
+    url: str = Field(min_length=1, max_length=2048)
+    event_types: tuple[str, ...] = Field(min_length=1)
+    description: str = Field(default="", max_length=500)
+    secret_ciphertext: str = Field(description="base64 of nonce + AES-GCM of the signing secret, bound to the ids")
+    secret_key_id: str = Field(description="Which service key sealed the secret (a fingerprint, not the key)")
+
+
+class WebhookDeletedData(Frozen):
+    tenant_id: str
+    webhook_id: str
+
+
+class WebhookRedeliveryRequestedData(Frozen):
+    """Deliver again from a past point: a time, or per-partition offsets of the events topic."""
+
+    tenant_id: str
+    webhook_id: str
+    request_id: str
+    from_time: EventTime | None = None
+    from_positions: dict[int, int] | None = None
 
 
 class TenantCreated(Envelope):
@@ -69,8 +110,33 @@ class PipelineArchived(Envelope):
     data: PipelineArchivedData
 
 
+class WebhookRegistered(Envelope):
+    """A tenant's endpoint for its lifecycle events. The secret travels sealed, never in clear."""
+
+    type: Literal["webhook.registered.v1"] = "webhook.registered.v1"
+    data: WebhookRegisteredData
+
+
+class WebhookDeleted(Envelope):
+    type: Literal["webhook.deleted.v1"] = "webhook.deleted.v1"
+    data: WebhookDeletedData
+
+
+class WebhookRedeliveryRequested(Envelope):
+    type: Literal["webhook.redelivery_requested.v1"] = "webhook.redelivery_requested.v1"
+    data: WebhookRedeliveryRequestedData
+
+
 TenancyEvent = Annotated[
-    TenantCreated | ApiKeyIssued | ApiKeyRevoked | PipelineRegistered | PipelineArchived, Field(discriminator="type")
+    TenantCreated
+    | ApiKeyIssued
+    | ApiKeyRevoked
+    | PipelineRegistered
+    | PipelineArchived
+    | WebhookRegistered
+    | WebhookDeleted
+    | WebhookRedeliveryRequested,
+    Field(discriminator="type"),
 ]
 
 TENANCY_ADAPTER: TypeAdapter[TenancyEvent] = TypeAdapter(TenancyEvent)
@@ -80,6 +146,9 @@ TENANCY_CLASSES: tuple[type[Envelope], ...] = (
     ApiKeyRevoked,
     PipelineRegistered,
     PipelineArchived,
+    WebhookRegistered,
+    WebhookDeleted,
+    WebhookRedeliveryRequested,
 )
 
 

@@ -1,4 +1,4 @@
-"""`make run`: the broker, the handler and the gateway on this machine, stopped together.
+"""`make run`: the broker, the handler, the gateway and the webhooks dispatcher on this machine, stopped together.
 
 Uses $KAFKA_BOOTSTRAP_SERVERS when set, else starts a local KRaft broker under
 $DATA_DIR/kafka. Ctrl-C or SIGTERM stops every process it started.
@@ -99,7 +99,11 @@ def main() -> int:
                 "PORT": port,
                 "DEV_API_KEY": api_key,
             }
-            processes += [spawn("services.handler", env), spawn("services.gateway", env)]
+            processes += [
+                spawn("services.handler", env),
+                spawn("services.gateway", env),
+                spawn("services.webhooks", env),
+            ]
             wait_ready(f"http://127.0.0.1:{port}/readyz", processes)
             print(f"\nready: http://127.0.0.1:{port}   API key: {api_key}", flush=True)
             print(f"  curl -H 'Authorization: Bearer {api_key}' http://127.0.0.1:{port}/pipelines\n", flush=True)

@@ -31,6 +31,7 @@ from services.gateway import (
     routes_files,
     routes_pipelines,
     routes_v1,
+    routes_webhooks,
 )
 from services.gateway.admission import AppendGate
 from services.gateway.auth import KEYRING, Keyring, auth_middleware
@@ -86,6 +87,7 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     routes_examples.setup(app)
     routes_channels.setup(app)
     routes_files.setup(app)
+    routes_webhooks.setup(app)
     openapi.setup(app)
     routes_admin.setup(app)
     web_ui_setup(app)

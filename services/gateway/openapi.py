@@ -23,6 +23,7 @@ from services.gateway.routes_admin import CreateTenantRequest
 from services.gateway.routes_executions import MAX_PAGE_SIZE
 from services.gateway.routes_v1 import MAX_HISTORY
 from services.gateway.web.docs_page import render_docs
+from services.webhooks.registration import CreateWebhookRequest, RedeliverRequest
 
 REF = "#/components/schemas/{model}"
 JSON = "application/json"
@@ -44,6 +45,8 @@ def _schemas() -> dict[str, Any]:
         (PromoteRequest, "validation"),
         (CreatePipelineRequest, "validation"),
         (ResolveCitationsRequest, "validation"),
+        (CreateWebhookRequest, "validation"),
+        (RedeliverRequest, "validation"),
     ]
     _, defs = models_json_schema(models, by_alias=True, ref_template=REF)
     schemas: dict[str, Any] = defs["$defs"]
@@ -221,6 +224,7 @@ def _paths() -> dict[str, Any]:
         **_example_paths(),
         **_file_paths(),
         **_admin_paths(),
+        **_webhook_paths(),
         **_web_paths(),
     }  # fmt: skip
 
@@ -276,6 +280,62 @@ def _file_paths() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref("ResolveCitationsRequest")}}},
             "responses": {"200": _json(_object(data={"type": "array", "items": resolved}), "Resolved, in order"),
                           **_errors(400, 404, 413, 422)}}},
+    }  # fmt: skip
+
+
+def _webhook_paths() -> dict[str, Any]:
+    text, when = {"type": "string"}, {"type": ["string", "null"]}
+    webhook = _object(webhookId=text, url=text, eventTypes={"type": "array", "items": text}, description=text,
+                      createdAt=text)  # fmt: skip
+    created = {**webhook, "properties": {**webhook["properties"], "secret": {
+        "type": "string", "description": "whsec_…: verify signatures with it. Shown this once."}},
+        "required": [*webhook["required"], "secret"]}  # fmt: skip
+    status = {
+        "type": "object",
+        "required": ["webhookId", "reported", "redeliveryPending"],
+        "properties": {
+            "webhookId": text,
+            "reported": {"type": "boolean", "description": "false until the dispatcher reports"},
+            "redeliveryPending": {"type": "boolean"},
+            "redeliveryId": when,
+            "cursor": {
+                "type": "string",
+                "description": "partition:offset,… of the events topic: everything before "
+                "it is acknowledged; POST …/redeliver takes it as `from`",
+            },
+            "delivered": {"type": "integer"},
+            "lastDeliveredAt": when,
+            "lastEventId": when,
+            "consecutiveFailures": {"type": "integer"},
+            "lastError": when,
+            "nextAttemptAt": when,
+            "updatedAt": text,
+        },
+    }
+    accepted = _object(webhookId=text, requestId=text, **{"from": text})
+    one = [_path_param("webhookId")]
+    return {
+        "/webhooks": {
+            "get": {"summary": "The tenant's webhooks", "responses": {
+                "200": _json(_object(data={"type": "array", "items": webhook}), "Webhooks"), **_errors()}},
+            "post": {"summary": "Register an endpoint for lifecycle events; the signing secret is in this answer only",
+                     "requestBody": {"required": True, "content": {JSON: {"schema": _ref("CreateWebhookRequest")}}},
+                     "responses": {"201": {**_json(created, "Registered"), "headers": {"Location": {
+                         "description": "The webhook", "schema": text}}}, **_errors(400, 413, 422, 503)}}},
+        "/webhooks/{webhookId}": {
+            "get": {"summary": "A webhook (never its secret)", "parameters": one,
+                    "responses": {"200": _json(webhook, "The webhook"), **_errors(404)}},
+            "delete": {"summary": "Delete a webhook: no more deliveries", "parameters": one,
+                       "responses": {"204": {"description": "Deleted"}, **_errors(404, 503)}}},
+        "/webhooks/{webhookId}/redeliver": {"post": {
+            "summary": "Deliver again from a past point (a time, or a cursor); never skips what is unacknowledged",
+            "parameters": one,
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref("RedeliverRequest")}}},
+            "responses": {"202": _json(accepted, "Requested; the dispatcher goes back when it reads it"),
+                          **_errors(400, 404, 413, 422, 503)}}},
+        "/webhooks/{webhookId}/deliveries": {"get": {
+            "summary": "How far the endpoint is delivered, and its failures, as the dispatcher last reported",
+            "parameters": one, "responses": {"200": _json(status, "Delivery status"), **_errors(404)}}},
     }  # fmt: skip
 
 
