@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from projections.store import ReadModel, Usage
+from projections.store import ReadModel
+from projections.usage_counts import Usage
 from services.gateway.auth import Principal
 from services.gateway.errors import ApiError
 

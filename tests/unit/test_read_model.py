@@ -1,6 +1,7 @@
 """The SQLite read model, on real files."""
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from contracts.codec import encode
@@ -9,6 +10,7 @@ from projections.batch import LoggedEvent, fold_batch
 from projections.history import states_after
 from projections.state import Status
 from projections.store import ReadModel
+from projections.usage_counts import UsageCounts
 from tests.events import TENANT, cancel_requested, completed, created, progressed, started
 
 TOPIC = "t"
@@ -122,3 +124,23 @@ async def test_a_recent_state_is_served_to_its_tenant_only(tmp_path: Path) -> No
     assert state is not None and state.status is Status.RUNNING
     assert await store.get("another-tenant", "exec-1") is None
     await store.close()
+
+
+async def test_usage_counted_in_memory_agrees_with_the_tables_before_and_after_reopen(tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(second=30)
+    recent = [created(f"r{i}").model_copy(update={"time": now - timedelta(seconds=i * 20)}) for i in range(5)]
+    old = [created(f"o{i}", seconds=i) for i in range(3)]  # January 2026: before what memory keeps
+    path = tmp_path / "rm.sqlite3"
+    store = await ReadModel.open(path)
+    await store.commit(fold_batch({}, logged(recent + old)), TOPIC, {0: 8})
+    actor = recent[0].data.created_by
+    in_memory = await store.usage(TENANT, actor, now)
+    from_tables = await UsageCounts.load(store.writer, now - timedelta(days=400))  # loads every row
+    assert in_memory == from_tables.usage(TENANT, actor, now)
+    assert (in_memory.actor_this_minute, in_memory.actor_previous_minute) == (2, 3)
+    assert (await store.usage(TENANT, actor, old[0].time)).actor_this_minute == 3, "older moments: the tables"
+    await store.close()
+
+    reopened = await ReadModel.open(path)
+    assert await reopened.usage(TENANT, actor, now) == in_memory, "loaded at open"
+    await reopened.close()
