@@ -19,6 +19,7 @@ from projections.follower import ConsumerFactory, LogFollower
 from projections.kafka_client import stop_within
 from projections.log_reader import records_until
 from projections.notifications import ChangeHub
+from projections.own_appends import OwnAppends
 from projections.quarantine import Quarantine
 from projections.read_model import backfill
 from projections.state import ExecutionState
@@ -40,7 +41,9 @@ class ProjectionRunner:
         hub: ChangeHub,
         topic: str,
         max_batch: int = 2000,
+        own_appends: OwnAppends | None = None,
     ) -> None:
+        self._own_appends = own_appends
         self._consumer_factory = consumer_factory
         self._store = store
         self._hub = hub
@@ -123,6 +126,9 @@ class ProjectionRunner:
         return transitions
 
     def _decode(self, record: ConsumerRecord) -> LoggedEvent | None:
+        own = self._own_appends.take(_event_id(record), record.value) if self._own_appends else None
+        if own is not None:
+            return LoggedEvent(own, record.topic, record.partition, record.offset, record.value)
         try:
             event = decode(record.value)
         except UndecodableEvent as error:
@@ -130,6 +136,13 @@ class ProjectionRunner:
             self.quarantine.add(record.topic, record.partition, record.offset, error.reason)
             return None
         return LoggedEvent(event, record.topic, record.partition, record.offset, record.value)
+
+
+def _event_id(record: ConsumerRecord) -> str | None:
+    for name, value in record.headers or ():
+        if name == "ce_id":
+            return value.decode(errors="replace") if isinstance(value, bytes) else None
+    return None
 
 
 async def _nothing() -> AsyncIterator[ConsumerRecord]:

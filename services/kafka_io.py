@@ -83,7 +83,10 @@ class EventPublisher:
         timeout_s: float,
         max_record_bytes: int = MAX_EVENT_RECORD_BYTES,
         reachable: Probe | None = None,
+        on_send: Callable[[Envelope, bytes], None] | None = None,
     ) -> None:
+        self._on_send = on_send
+        """Told of each event about to be sent, with its record's value (`OwnAppends`)."""
         self._send = send
         self._topic = topic
         self._timeout_s = timeout_s
@@ -100,6 +103,8 @@ class EventPublisher:
             raise RecordTooLarge(size, self._max_record_bytes)
         if self._doubtful and self._reachable is not None and not await self._reachable():
             raise PublishFailed(f"the broker is unreachable; {event.type} was not sent")
+        if self._on_send is not None:
+            self._on_send(event, record.value)
         delivery = asyncio.ensure_future(self._send(self._topic, record))
         delivery.add_done_callback(_observe)
         try:

@@ -15,6 +15,7 @@ from projections.file_store import FileStore
 from projections.files_follower import FilesFollower
 from projections.kafka_client import make_reader
 from projections.notifications import ChangeHub
+from projections.own_appends import OwnAppends
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
 from services.catalog import Catalog, demo_catalog
@@ -77,6 +78,7 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     app[keys.EXTRACTOR] = Extractor(settings.extraction)
     app[keys.APPEND_GATE] = AppendGate(settings.max_appends_in_flight, settings.append_slot_wait_s)
     app[keys.UNSETTLED] = Unsettled()
+    app[keys.OWN_APPENDS] = OwnAppends()
     app.cleanup_ctx.extend([_read_model, _publisher, _directory, _files, _channels, _projection])
     app.on_shutdown.append(_close_streams)
     health.setup(app)
@@ -111,7 +113,9 @@ async def _publisher(app: web.Application) -> AsyncIterator[None]:
     async def reachable() -> bool:
         return await app[keys.RUNNER].log_reachable(BROKER_PROBE_S)
 
-    app[keys.PUBLISHER] = EventPublisher(send, settings.kafka.events_topic, timeout_s, reachable=reachable)
+    app[keys.PUBLISHER] = EventPublisher(
+        send, settings.kafka.events_topic, timeout_s, reachable=reachable, on_send=app[keys.OWN_APPENDS].add
+    )
     app[keys.TENANCY_PUBLISHER] = EventPublisher(send, settings.kafka.tenancy_topic, timeout_s, reachable=reachable)
     # Uploads check their own event's size first (413 FileTooLarge); the topic takes a little more.
     app[keys.FILES_PUBLISHER] = EventPublisher(
@@ -168,6 +172,7 @@ async def _projection(app: web.Application) -> AsyncIterator[None]:
         app[keys.READ_MODEL],
         app[keys.HUB],
         settings.kafka.events_topic,
+        own_appends=app[keys.OWN_APPENDS],
     )
     app[keys.RUNNER] = runner
     await runner.start(await partitions_of(settings.kafka, settings.kafka.events_topic))

@@ -10,6 +10,7 @@ from projections.channels import ChannelFollower
 from projections.directory_follower import DirectoryFollower
 from projections.files_follower import FilesFollower
 from projections.notifications import ChangeHub
+from projections.own_appends import OwnAppends
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
 from services.catalog import Catalog
@@ -25,6 +26,7 @@ SETTINGS = web.AppKey("settings", GatewaySettings)
 CATALOG = web.AppKey("catalog", Catalog)
 READ_MODEL = web.AppKey("read_model", ReadModel)
 HUB = web.AppKey("hub", ChangeHub)
+OWN_APPENDS = web.AppKey("own_appends", OwnAppends)
 RUNNER = web.AppKey("runner", ProjectionRunner)
 PUBLISHER = web.AppKey("publisher", EventPublisher)
 DIRECTORY = web.AppKey("directory", DirectoryFollower)
