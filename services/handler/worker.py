@@ -336,6 +336,7 @@ class Worker:
     async def _emit(self, tracked: Tracked, event: Envelope) -> None:
         tracked.state = evolve(tracked.state, event)  # type: ignore[arg-type]
         sending = asyncio.ensure_future(self._publish_after(tracked.sending, tracked, event))
+        sending.add_done_callback(_retrieved)
         tracked.sending = sending
         # Shielded: once numbered, an event must reach the log even if the run is cancelled.
         await asyncio.shield(sending)
@@ -437,6 +438,13 @@ def _is_own_echo(progress: PartitionProgress, record: ConsumerRecord) -> bool:
     if tracked is None or hints.sequence is None or hints.type not in ECHO_TYPES:
         return False
     return hints.sequence <= tracked.state.sequence
+
+
+def _retrieved(sending: asyncio.Future[None]) -> None:
+    """A shielded send outlives a cancelled run; when it then fails (the writer stopped at shutdown,
+    the partition fenced), whoever awaits it next hears of it, and asyncio need not warn."""
+    if not sending.cancelled():
+        sending.exception()
 
 
 async def _unless_fenced(run: Coroutine[Any, Any, None]) -> None:
