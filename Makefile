@@ -44,11 +44,13 @@ integration: install
 	$(BIN)/python -m pytest tests/integration
 
 ## The fault cases alone: broker outages, unconfirmed creates, poison records, slow and malformed requests;
+## one broker of a three-node cluster killed under load, and schemathesis for 10 minutes ($$SCHEMATHESIS_SECONDS);
 ## then kill -9 of each part three times during ~1,000 executions, its table written to docs/faults.md.
 faults: install
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m pytest tests/faults tests/integration/test_projection_poison.py \
 		tests/integration/test_handler_poison.py tests/integration/test_request_limits.py tests/integration/test_oversize.py
+	$(BIN)/python -m pytest -m slow tests/faults/test_cluster.py tests/faults/test_schemathesis_soak.py
 	$(BIN)/python -m tests.faults.chaos --executions 1000 --kills 3
 
 ## Throughput, latency, reads and replay of the whole system against raw Kafka and bare aiohttp, same run

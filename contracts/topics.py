@@ -28,11 +28,23 @@ def event_topics(events_topic: str, partitions: int, replication_factor: int = 1
     tenancy topic (one partition: tenants and keys are few, and their order is global),
     streamed tokens (kept a while) and extracted files (kept forever, larger records)."""
     large_records, usual_records = str(TOPIC_MAX_MESSAGE_BYTES), str(MAX_MESSAGE_BYTES)
-    forever = {"retention.ms": UNLIMITED, "retention.bytes": UNLIMITED, "cleanup.policy": "delete"}
+    durable = {"min.insync.replicas": str(min_insync_replicas(replication_factor))}
+    forever = {**durable, "retention.ms": UNLIMITED, "retention.bytes": UNLIMITED, "cleanup.policy": "delete"}
+    kept_a_while = {**durable, "retention.ms": TOKENS_RETENTION_MS}
     return [
         TopicSpec(events_topic, partitions, replication_factor, {**forever, "max.message.bytes": usual_records}),
         TopicSpec(f"{events_topic}.dlq", 1, replication_factor, forever),
         TopicSpec(f"{events_topic}.tenancy", 1, replication_factor, {**forever, "max.message.bytes": usual_records}),
-        TopicSpec(f"{events_topic}.tokens", partitions, replication_factor, {"retention.ms": TOKENS_RETENTION_MS}),
+        TopicSpec(f"{events_topic}.tokens", partitions, replication_factor, kept_a_while),
         TopicSpec(f"{events_topic}.files", 1, replication_factor, {**forever, "max.message.bytes": large_records}),
     ]
+
+
+def min_insync_replicas(replication_factor: int) -> int:
+    """Copies an acks=all write needs before it is acknowledged: two whenever there are two.
+
+    An acknowledged event is then on two brokers, so losing any one loses nothing. At replication
+    3 one broker may be down and writes go on; at replication 2 one down stops writes (503s)
+    rather than acknowledge events that only one disk holds: the log is the audit trail, so
+    durability comes before availability. A single broker can only ever hold one copy."""
+    return max(1, min(2, replication_factor))

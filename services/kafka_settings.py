@@ -15,8 +15,16 @@ class KafkaSettings:
     events_topic: str = DEFAULT_EVENTS_TOPIC
     partitions: int = 6
     replication_factor: int = 1
+    """Copies of each topic the services create (EVENTS_REPLICATION_FACTOR, 3 on a cluster); acks=all
+    writes then wait for min(2, this) of them (`contracts.topics.min_insync_replicas`)."""
     send_timeout_s: float = 10.0
     """Deadline on every send: a request fails fast when the broker is away."""
+
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap servers one by one. aiokafka splits a comma-separated string itself, but
+        faststream's KafkaBroker takes a string for a single `host:port` (it wraps it in a list)."""
+        return [server.strip() for server in self.bootstrap_servers.split(",") if server.strip()]
 
     @property
     def dlq_topic(self) -> str:

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from string import Template
 from types import FrameType, TracebackType
@@ -248,6 +248,23 @@ def _cluster_id(data_dir: Path) -> str:
     return cluster_id
 
 
+def with_properties(text: str, overrides: Mapping[str, str]) -> str:
+    """`text` (a .properties file) with each key of `overrides` set in place, new keys appended.
+
+    Replaced where it stands rather than appended twice, so the generated file reads true."""
+    if not overrides:
+        return text
+    pending = dict(overrides)
+    lines = []
+    for line in text.splitlines():
+        key = line.split("=", 1)[0].strip()
+        if "=" in line and not line.lstrip().startswith("#") and key in pending:
+            line = f"{key}={pending.pop(key)}"
+        lines.append(line)
+    lines += [f"{key}={value}" for key, value in pending.items()]
+    return "\n".join(lines) + "\n"
+
+
 def _log_tail(path: Path, limit: int = 6000) -> str:
     try:
         with open(path, "rb") as handle:
@@ -374,11 +391,15 @@ class LocalBroker:
         port: int | None = None,
         controller_port: int | None = None,
         heap: str = "512m",
+        *,
+        properties: Mapping[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self._requested_port = port
         self._requested_controller_port = controller_port
         self.heap = heap
+        self._properties = dict(properties or {})
+        """Settings over the template's (a cluster's node id, voters, replication); none for one node."""
         self.port: int | None = None
         self.controller_port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
@@ -473,7 +494,7 @@ class LocalBroker:
             controller_port=self.controller_port,
             log_dir=self.data_dir / "kraft-logs",
         )
-        self.properties_path.write_text(text, encoding="utf-8")
+        self.properties_path.write_text(with_properties(text, self._properties), encoding="utf-8")
 
     def _format_storage(self, lib: Path, deadline: float) -> None:
         """Format KRaft storage once per data dir (StorageTool, --ignore-formatted)."""

@@ -279,7 +279,7 @@ def create_app(settings: HandlerSettings, plugins: dict[str, Plugin] | None = No
     # Our logger, not faststream's own: its records then look like every other line (no colour codes).
     logger = logging.getLogger("services.handler.faststream")
     broker = KafkaBroker(
-        settings.kafka.bootstrap_servers,
+        settings.kafka.servers,  # a list: faststream takes a string for one host:port only
         client_id=f"{settings.instance_id}-consumer",
         logger=logger,
         log_level=logging.DEBUG,  # one line per batch is noise at INFO

@@ -297,12 +297,38 @@ def main() -> None:
             print(HEADER.splitlines()[0] if len(results) == 1 else "", results[-1].row(), sep="\n", flush=True)
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())  # fmt: skip
-    table = "\n".join([HEADER, *(r.row() for r in results)])
+    previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    table = merged_table(previous, results)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     args.output.write_text(FAULTS_PAGE.format(when=when, cpus=os.cpu_count(), cpu=cpu, table=table))
     print(table)
     if not all(r.clean for r in results):
         raise SystemExit("a fault case lost, doubled or stranded an execution")
+
+
+def _case_of(line: str) -> str | None:
+    """The case a line of the table is a row of; None for anything else (header, rule, prose)."""
+    cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.startswith("| ") else []
+    return cells[0] if cells and cells[0] not in ("case", "---") else None
+
+
+def merged_table(previous: str, results: list[CaseResult]) -> str:
+    """The table of `previous` with each result's row in place of its case's old one (new cases
+    last): rows of cases another runner wrote (tests/faults/test_cluster.py) stay as they were."""
+    fresh = {r.case: r.row() for r in results}
+    rows = {case: line for line in previous.splitlines() if (case := _case_of(line)) is not None}
+    return "\n".join([HEADER, *{**rows, **fresh}.values()])
+
+
+def record_rows(page: Path, results: list[CaseResult]) -> None:
+    """Put these results' rows into the table of an existing faults page, leaving the rest as it is."""
+    text = page.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    rows = [n for n, line in enumerate(lines) if line.startswith("| ")]
+    if not rows:
+        raise ValueError(f"{page} has no table")
+    lines[rows[0] : rows[-1] + 1] = merged_table(text, results).splitlines()
+    page.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 FAULTS_PAGE = """# Fault cases: kill -9 during load
@@ -318,11 +344,18 @@ starting it again each time. Afterwards the whole log is read and folded.
 - *read model ≠ fold*: an execution the gateway serves otherwise than a fold of the whole log;
 - *resumed*: executions whose lifecycle events came from more than one handler instance (a
   handler killed while they ran, another finishing them): the kills hit work in flight.
+- *kill -9 1 of 3 brokers*: a three-node cluster (each node broker and controller, replication 3,
+  `min.insync.replicas` 2); the broker leading the most event partitions is killed once, 6 s into
+  25 s of load, and started again 10 s later; a GET of every acknowledged execution is compared
+  with the fold too (`tests/faults/test_cluster.py`, its row written by `make faults`).
 
 {table}
 
 A short version of each case (fewer executions, one kill) runs in `make test`
-(`tests/faults/test_kill9.py`).
+(`tests/faults/test_kill9.py`, `tests/faults/test_cluster.py`).
+
+`make faults` also runs schemathesis against `/openapi.json` for 10 minutes
+(`tests/faults/test_schemathesis_soak.py`): no 5xx, every response as documented.
 """
 
 
