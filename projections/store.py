@@ -425,8 +425,9 @@ SORTABLE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def sortable_time(moment: datetime) -> str:
-    """UTC with fixed-width microseconds, so text order is time order."""
-    return moment.astimezone(UTC).strftime(SORTABLE_FORMAT)
+    """UTC with fixed-width microseconds, so text order is time order: `SORTABLE_FORMAT`, built with
+    isoformat, which takes half strftime's time (years are four digits: the contract's bounds)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def _idempotency_row(event: ExecutionEvent) -> tuple[str, str, str, str] | None:

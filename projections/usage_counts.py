@@ -26,11 +26,13 @@ class Usage:
 
 
 def usage_minute(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+    """`%Y-%m-%dT%H:%M` in UTC (isoformat's prefix: half strftime's cost)."""
+    return moment.astimezone(UTC).isoformat()[:16]
 
 
 def usage_month(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m")
+    """`%Y-%m` in UTC."""
+    return moment.astimezone(UTC).isoformat()[:7]
 
 
 class UsageCounts:

@@ -1,7 +1,7 @@
 """The SQLite read model, on real files."""
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from contracts.codec import encode
@@ -9,8 +9,8 @@ from contracts.events import Outcome
 from projections.batch import LoggedEvent, fold_batch
 from projections.history import states_after
 from projections.state import Status
-from projections.store import ReadModel
-from projections.usage_counts import UsageCounts
+from projections.store import SORTABLE_FORMAT, ReadModel, sortable_time
+from projections.usage_counts import UsageCounts, usage_minute, usage_month
 from tests.events import TENANT, cancel_requested, completed, created, progressed, started
 
 TOPIC = "t"
@@ -144,3 +144,15 @@ async def test_usage_counted_in_memory_agrees_with_the_tables_before_and_after_r
     reopened = await ReadModel.open(path)
     assert await reopened.usage(TENANT, actor, now) == in_memory, "loaded at open"
     await reopened.close()
+
+
+def test_stored_time_texts_are_the_documented_formats() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    for moment in (
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2026, 12, 2, 6, 36, 1, 5, tzinfo=plus_two),
+        datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ):
+        utc = moment.astimezone(UTC)
+        assert sortable_time(moment) == utc.strftime(SORTABLE_FORMAT)
+        assert (usage_minute(moment), usage_month(moment)) == (utc.strftime("%Y-%m-%dT%H:%M"), utc.strftime("%Y-%m"))
