@@ -6,7 +6,10 @@ Started, Completed). Baseline: a raw aiokafka producer and consumer moving the
 same 3N events of the same average size through a topic with the same
 partitions. Then the awaited mode on the same services: C clients, each triggering and
 watching its execution over SSE until `stream-complete` before its next (`bench.awaited`).
-Prints every rate and, last, `ratio: e2e events/s / raw events/s`.
+Last, once our services and the broker have stopped, Restate's durable no-op call on the same
+machine (`bench.restate`, issue 12): calls/s at the same concurrency, p50/p99 at 50 clients.
+Prints every rate, `ratio to restate: e2e executions/s / restate calls/s` and, last,
+`ratio: e2e events/s / raw events/s`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from bench.reads import ReadFigures
 from bench.reads import measure as reads_measure
 from bench.replay import ReplayFigures
 from bench.replay import measure as replay_measure
+from bench.restate import RestateFigures
+from bench.restate import measure as restate_measure
 from bench.sse_idle import IdleStreams
 from bench.sse_idle import measure as idle_measure
 from contracts.codec import encode
@@ -202,6 +207,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--awaited-executions", type=int, default=3000, help="per awaited run")
     parser.add_argument("--replay-executions", type=int, default=20_000, help="3 events each")
+    parser.add_argument("--restate", action=argparse.BooleanOptionalAction, default=True, help="Restate baseline")
     args = parser.parse_args()
     key = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp, kafka_bootstrap(Path(tmp) / "kafka") as servers:
@@ -232,7 +238,9 @@ def main() -> None:
                 process.terminate()
             for process in services:
                 process.wait(timeout=30)
-    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay, half_rate, reads, idle)
+    # After our services and the broker have stopped, so that the two systems never share the cores.
+    restate = restate_measure(clients=args.concurrency, latency_clients=AWAITED_CLIENTS[0]) if args.restate else None
+    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay, half_rate, reads, idle, restate)
 
 
 def report(
@@ -246,6 +254,7 @@ def report(
     half_rate: LoadReport,
     reads: ReadFigures | None,
     idle: IdleStreams,
+    restate: RestateFigures | None,
 ) -> None:
     info = machine()
     result: dict[str, object] = {
@@ -297,6 +306,7 @@ def report(
             "raw_consume_events_per_s": round(replay.raw_per_s, 1),
             "ratio": round(replay.ratio, 3),
         },
+        "restate": None if restate is None else restate_result(restate, e2e / EVENTS_PER_NO_OP),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "e2e-latest.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -332,7 +342,43 @@ def report(
         f"raw aiokafka consume of the same topic from offset 0: {replay.raw_per_s:,.0f} events/s; "
         f"ratio {replay.ratio:.3f}"
     )
+    print_restate(restate, e2e / EVENTS_PER_NO_OP, awaited.get(AWAITED_CLIENTS[0]))
     print(f"ratio: {result['ratio']}")
+
+
+def restate_result(restate: RestateFigures, executions_per_s: float) -> dict[str, object]:
+    server_ms, service_ms = restate.cpu_ms_per_call
+    return {
+        "server_version": restate.server_version,
+        "clients": restate.throughput.clients,
+        "calls_per_s": round(restate.calls_per_s, 1),
+        "cpu_ms_per_call": {"server": round(server_ms, 2), "service": round(service_ms, 2)},
+        "latency_clients": restate.latency.clients,
+        "p50_ms": round(restate.latency.latency_ms(0.5), 1),
+        "p99_ms": round(restate.latency.latency_ms(0.99), 1),
+        "failed": restate.throughput.failed + restate.latency.failed,
+        "ratio": round(executions_per_s / restate.calls_per_s, 3),
+    }
+
+
+def print_restate(restate: RestateFigures | None, executions_per_s: float, awaited: LoadReport | None) -> None:
+    """Issue 12's aim: end to end at least 2 x Restate's durable no-op call rate, same machine, same run."""
+    if restate is None:
+        print("restate: baseline not measured (reason above, if any); the raw kafka ratio below stands alone")
+        return
+    print(restate.summary())
+    lat = restate.latency
+    if awaited is not None:
+        print(
+            f"latency at {lat.clients} clients: restate call p50 {lat.latency_ms(0.5):.0f} ms, "
+            f"p99 {lat.latency_ms(0.99):.0f} ms; ours, trigger→stream-complete over SSE, "
+            f"p50 {awaited.latency_ms(0.5):.0f} ms, p99 {awaited.latency_ms(0.99):.0f} ms"
+        )
+    print(
+        f"ratio to restate: {executions_per_s / restate.calls_per_s:.2f} "
+        f"({executions_per_s:.0f} executions/s ÷ {restate.calls_per_s:.0f} restate calls/s at "
+        f"{restate.throughput.clients} clients; aim ≥ 2)"
+    )
 
 
 if __name__ == "__main__":
