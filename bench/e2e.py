@@ -8,6 +8,7 @@ partitions. Then the awaited mode on the same services: C clients, each triggeri
 watching its execution over SSE until `stream-complete` before its next (`bench.awaited`).
 Last, once our services and the broker have stopped, Restate's durable no-op call on the same
 machine (`bench.restate`, issue 12): calls/s at the same concurrency, p50/p99 at 50 clients.
+Also event → SSE frame latency against a raw produce→consume ping (`bench.event_latency`).
 Prints every rate, `ratio to restate: e2e executions/s / restate calls/s` and, last,
 `ratio: e2e events/s / raw events/s`.
 """
@@ -34,6 +35,8 @@ import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.awaited import LoadReport, closed_loop, open_loop
+from bench.event_latency import EventLatency
+from bench.event_latency import measure as event_latency_measure
 from bench.reads import ReadFigures
 from bench.reads import measure as reads_measure
 from bench.replay import ReplayFigures
@@ -231,6 +234,7 @@ def main() -> None:
             }
             # Open loop at half the rate measured above: latency when the system is not saturated.
             half_rate = asyncio.run(open_loop(base, key, e2e / EVENTS_PER_NO_OP / 2, HALF_RATE_SECONDS))
+            latency = asyncio.run(event_latency_measure(servers, base, key))
             reads = reads_measure(base, key, latest_execution(base, key))
             idle = asyncio.run(idle_measure(base, key, services[1].pid, IDLE_STREAMS))
         finally:
@@ -240,7 +244,7 @@ def main() -> None:
                 process.wait(timeout=30)
     # After our services and the broker have stopped, so that the two systems never share the cores.
     restate = restate_measure(clients=args.concurrency, latency_clients=AWAITED_CLIENTS[0]) if args.restate else None
-    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay, half_rate, reads, idle, restate)
+    report(args.executions, args.concurrency, size, e2e, raw, awaited, replay, half_rate, reads, idle, latency, restate)
 
 
 def report(
@@ -254,6 +258,7 @@ def report(
     half_rate: LoadReport,
     reads: ReadFigures | None,
     idle: IdleStreams,
+    latency: EventLatency,
     restate: RestateFigures | None,
 ) -> None:
     info = machine()
@@ -306,6 +311,11 @@ def report(
             "raw_consume_events_per_s": round(replay.raw_per_s, 1),
             "ratio": round(replay.ratio, 3),
         },
+        "event_to_frame": {
+            "p50_ms": round(statistics.median(latency.event_to_frame_ms), 1),
+            "raw_ping_p50_ms": round(statistics.median(latency.ping_ms), 1),
+            "ratio": round(latency.ratio, 2),
+        },
         "restate": None if restate is None else restate_result(restate, e2e / EVENTS_PER_NO_OP),
     }
     RESULTS.mkdir(exist_ok=True)
@@ -327,6 +337,7 @@ def report(
         f"trigger→stream-complete, open loop at half that rate ({len(half_rate.outcomes) / half_rate.elapsed_s:.0f}"
         f"/s): p50 {half_rate.latency_ms(0.5):.0f} ms, p99 {half_rate.latency_ms(0.99):.0f} ms"
     )
+    print(latency.summary())
     if reads is not None:
         print(
             f"GET one execution: {reads.gateway_per_s:,.0f} req/s (p99 {reads.gateway_p99_ms:.1f} ms); "

@@ -192,9 +192,10 @@ def make_producer(settings: KafkaSettings, client_id: str, transactional_id: str
         transaction_timeout_ms=TRANSACTION_TIMEOUT_MS,
         acks="all",
         enable_idempotence=True,
-        # A transaction's records are already batched by its writer, which then waits for them:
-        # lingering would only delay the commit.
-        linger_ms=0 if transactional else 5,
+        # No lingering: each send is awaited by a request or a transaction, and records sent while a
+        # batch is in flight are batched anyway. Linger 5 ms cost ~9 ms per trigger→complete (p50 41
+        # -> 33 ms one at a time) for no throughput (1,170-1,564 events/s either way here).
+        linger_ms=0,
         **({"retry_backoff_ms": TRANSACTION_RETRY_BACKOFF_MS} if transactional else {}),
         max_batch_size=256 * 1024,
         max_request_size=TOPIC_MAX_MESSAGE_BYTES,  # an extracted file is one large record

@@ -53,10 +53,12 @@ async def test_a_stopped_writer_fails_the_batch_it_was_sending() -> None:
 
 
 async def test_a_failed_transaction_fails_its_events_and_the_next_one_uses_a_new_producer() -> None:
-    behaviours = iter(["fail", "ok"])
+    behaviours = iter(["fail", "ok", "ok"])
     producers: list[FakeProducer] = []
+    ids: list[str] = []
 
     def factory(txn_id: str) -> FakeProducer:
+        ids.append(txn_id)
         producers.append(FakeProducer(next(behaviours)))
         return producers[-1]
 
@@ -64,10 +66,11 @@ async def test_a_failed_transaction_fails_its_events_and_the_next_one_uses_a_new
     await writer.start()
     with pytest.raises(PublishFailed, match="failed"):
         await writer.publish(started(2, "a"))
-    await writer.publish(started(2, "a"))  # the caller's retry
-    await writer.publish(completed(3, execution_id="a"))
-    assert len(producers) == 2, "the failed producer was dropped"
-    assert [len(batch) for batch in producers[1].committed] == [1, 1], "each event committed once"
+    await writer.publish(started(2, "a"))  # the caller's retry, on the partition's other id
+    await writer.publish(completed(3, execution_id="a"))  # back on the first id, with a new producer
+    assert ids == ["g/t/0", "g/t/0#1", "g/t/0"], "the failed producer was dropped, its id taken again"
+    assert [len(batch) for p in producers for batch in p.committed] == [1, 1], "each event committed once"
+    assert producers[1].committed and producers[2].committed, "the two ids are used in turn"
     await writer.stop()
 
 
@@ -81,8 +84,8 @@ async def test_a_stopped_writer_never_takes_the_partition_id_back() -> None:
     writer = PartitionWriter(factory, "t", 0, "g/t/0", timeout_s=5)  # type: ignore[arg-type]
     await writer.start()
     await writer.start()
-    assert len(producers) == 1, "a second start (a retried assignment) takes the id once"
+    assert len(producers) == 2, "a second start (a retried assignment) takes each of the two ids once"
     await writer.stop()
     with pytest.raises(Fenced):
         await writer.publish(started(2, "a"))  # a run's late retry after the hand-over
-    assert len(producers) == 1, "refused, not sent under a new producer that would fence the new owner"
+    assert len(producers) == 2, "refused, not sent under a new producer that would fence the new owner"
