@@ -63,8 +63,9 @@ def create_app(settings: GatewaySettings, catalog: Catalog | None = None) -> web
     app = web.Application(client_max_size=settings.max_body_bytes)
     keyring = Keyring.from_plain(settings.api_keys, directory=lambda: app[keys.DIRECTORY].directory)
     sessions = SessionStore()
+    if settings.cors_allowed_origins:  # else it would pass every request through untouched
+        app.middlewares.append(cors_middleware(settings.cors_allowed_origins))  # outermost: a preflight needs no key
     app.middlewares.extend([
-        cors_middleware(settings.cors_allowed_origins),  # outermost: a preflight needs no key
         v1_error_bodies,
         json_errors,
         auth_middleware(keyring, settings.admin_api_key, sessions),
