@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
+from typing import TextIO
 
 COLOURS = {"WARNING": "\033[33m", "ERROR": "\033[31m", "CRITICAL": "\033[31m"}
 RESET = "\033[0m"
@@ -23,6 +25,53 @@ class _Formatter(logging.Formatter):
         return f"{colour}{line}{RESET}" if colour else line
 
 
+class BatchedStreamHandler(logging.StreamHandler[TextIO]):
+    """Lines written together, at most `FLUSH_AFTER_S` after the first of a batch; a warning or
+    worse goes out at once, after what came before it.
+
+    One write per line cost a syscall each: the handler's line per state change was ~6 % of its
+    CPU under load. A process killed with -9 loses at most that long of INFO lines; the event
+    log, not this one, is the record of what happened."""
+
+    FLUSH_AFTER_S = 0.2
+    FLUSH_AT_CHARS = 64 * 1024
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._chars = 0
+        self._timer: threading.Timer | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:
+            self.handleError(record)
+            return
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self._pending.append(line)
+            self._chars += len(line)
+            if record.levelno >= logging.WARNING or self._chars >= self.FLUSH_AT_CHARS:
+                self._write_pending()
+            elif self._timer is None:
+                self._timer = threading.Timer(self.FLUSH_AFTER_S, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending:
+            lines, self._pending, self._chars = self._pending, [], 0
+            self.stream.write("".join(lines))
+        self.stream.flush()
+
+
 def _not_expected(record: logging.LogRecord) -> bool:
     return not any(marker in record.getMessage() for marker in EXPECTED_AT_START)
 
@@ -36,7 +85,7 @@ def configure(service: str, level: int = logging.INFO) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stderr)
+    handler = BatchedStreamHandler(sys.stderr)
     handler.setFormatter(_Formatter(service, colour=sys.stderr.isatty()))
     handler.addFilter(_not_expected)
     logging.basicConfig(level=level, handlers=[handler], force=True)
