@@ -109,3 +109,30 @@ async def tenant_of(store: ReadModel, execution_id: str) -> str:
         "SELECT tenant_id FROM executions WHERE execution_id = ?", (execution_id,)
     )
     return str(next(iter(rows))[0])
+
+
+class ChangedStats(PipelineStatsProjection):
+    """The same projection in a later version: its tables must be rebuilt, not trusted."""
+
+    version = PipelineStatsProjection.version + 1
+
+
+async def test_a_projection_whose_version_changed_is_dropped_and_rebuilt_from_the_log(
+    stack: Stack, tmp_path: Path
+) -> None:
+    kafka = stack.gateway_settings.kafka
+    first = await run_some(stack, no_ops=4, useless_reports=0)
+    path = tmp_path / "versions.sqlite3"
+    runner, store = await follow_into(kafka, path)
+    tenant_id = await tenant_of(store, first[0]["executionId"])
+    await store.writer.execute("UPDATE pipeline_status_counts SET executions = 999")  # a stale derivation
+    await store.writer.commit()
+    await runner.stop()
+    await store.close()
+
+    runner, store = await follow_into(kafka, path, projections=(ChangedStats(),))
+    rebuilt = (await store.projection(ChangedStats).stats(store.reader, tenant_id, "pl_no_op")).to_api("pl_no_op")
+    _, served = await stats(stack, "pl_no_op")
+    assert rebuilt == served and served["byStatus"]["succeeded"] == 4, (rebuilt, served)
+    await runner.stop()
+    await store.close()
