@@ -57,6 +57,7 @@ class Routing:
     """The `ce_*` headers a reader may route by without parsing the value; each is None when
     missing or malformed. They are hints only: the value is the event."""
 
+    id: str | None
     type: str | None
     subject: str | None
     sequence: int | None
@@ -67,6 +68,7 @@ def routing(headers: Headers | None) -> Routing:
     found = dict(headers or ())
     sequence = _text(found.get("ce_sequence"))
     return Routing(
+        id=_text(found.get("ce_id")),
         type=_text(found.get("ce_type")),
         subject=_text(found.get("ce_subject")),
         sequence=int(sequence) if sequence is not None and sequence.isascii() and sequence.isdigit() else None,

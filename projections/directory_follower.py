@@ -38,10 +38,6 @@ class DirectoryFollower:
     async def wait_for(self, offset: int, timeout_s: float) -> None:
         await self._follower.wait_for(PARTITION, offset, timeout_s)
 
-    async def wait_current(self, timeout_s: float) -> None:
-        """Return once every tenancy event on the log now is folded."""
-        await self._follower.wait_current(timeout_s)
-
     async def stored_positions(self) -> dict[int, int]:
         return {}
 

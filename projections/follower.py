@@ -72,10 +72,6 @@ class LogFollower:
         applied = sum(min(self._next_offsets.get(p, 0), end) for p, end in self._start_targets.items())
         return applied, sum(self._start_targets.values())
 
-    def applied_until(self) -> dict[int, int]:
-        """Next offset per partition that the sink has applied."""
-        return dict(self._next_offsets)
-
     async def start(self, partitions: list[int]) -> None:
         consumer = self._consumer = self._consumer_factory()
         await consumer.start()

@@ -65,13 +65,18 @@ async def stale_projections(db: aiosqlite.Connection, projections: Sequence[Proj
     return stale
 
 
-async def mark_current(db: aiosqlite.Connection, projection: Projection) -> None:
-    await db.execute("INSERT OR REPLACE INTO projection_versions VALUES (?, ?)", (projection.name, projection.version))
+async def mark_current(db: aiosqlite.Connection, projections: Sequence[Projection]) -> None:
+    await db.executemany(
+        "INSERT OR REPLACE INTO projection_versions VALUES (?, ?)", [(p.name, p.version) for p in projections]
+    )
 
 
-async def backfill(db: aiosqlite.Connection, projection: Projection, records: AsyncIterable[ConsumerRecord]) -> int:
-    """Fold `records` (the log from offset 0 to where the read model stands) into `projection`
-    alone, in one transaction marked current at its end: a crash midway rebuilds it again.
+async def backfill(
+    db: aiosqlite.Connection, projections: Sequence[Projection], records: AsyncIterable[ConsumerRecord]
+) -> int:
+    """Fold `records` (the log from offset 0 to where the read model stands) once, into these
+    `projections` alone, in one transaction marked current at its end: a crash midway rebuilds
+    them again.
 
     States are kept in memory only while an execution is live: a finished one can take no
     step, so only its id is kept, and a replayed `Created` of it changes nothing.
@@ -87,21 +92,21 @@ async def backfill(db: aiosqlite.Connection, projection: Projection, records: As
             if item is not None and item.event.subject not in finished:
                 chunk.append(item)
             if len(chunk) >= BACKFILL_CHUNK:
-                folded_events += await _fold_chunk(db, projection, chunk, live, finished)
+                folded_events += await _fold_chunk(db, projections, chunk, live, finished)
                 chunk = []
-        folded_events += await _fold_chunk(db, projection, chunk, live, finished)
-        await mark_current(db, projection)
+        folded_events += await _fold_chunk(db, projections, chunk, live, finished)
+        await mark_current(db, projections)
     except BaseException:
         await db.rollback()
         raise
     await db.commit()
-    log.info("projection %s backfilled from %d events", projection.name, folded_events)
+    log.info("projections %s backfilled from %d events", ", ".join(p.name for p in projections), folded_events)
     return folded_events
 
 
 async def _fold_chunk(
     db: aiosqlite.Connection,
-    projection: Projection,
+    projections: Sequence[Projection],
     chunk: list[LoggedEvent],
     live: dict[str, ExecutionState],
     finished: set[str],
@@ -110,7 +115,8 @@ async def _fold_chunk(
         return 0
     subjects = {item.event.subject for item in chunk}
     folded = fold_batch({s: live[s] for s in subjects if s in live}, chunk)
-    await projection.apply(db, folded.steps)
+    for projection in projections:
+        await projection.apply(db, folded.steps)
     for subject, state in folded.states.items():
         if state.status.is_terminal:
             live.pop(subject, None)

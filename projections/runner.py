@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 
 from aiokafka import ConsumerRecord
 
-from contracts.codec import UndecodableEvent, decode
+from contracts.codec import UndecodableEvent, decode, routing
 from projections.batch import FoldedBatch, LoggedEvent, fold_batch
 from projections.follower import ConsumerFactory, LogFollower
 from projections.kafka_client import stop_within
@@ -21,7 +20,7 @@ from projections.log_reader import records_until
 from projections.notifications import ChangeHub
 from projections.own_appends import OwnAppends
 from projections.quarantine import Quarantine
-from projections.read_model import backfill
+from projections.read_model import backfill, mark_current
 from projections.state import ExecutionState
 from projections.store import ReadModel
 
@@ -70,20 +69,21 @@ class ProjectionRunner:
         await self._follower.start(partition_numbers)
 
     async def _backfill_stale_projections(self) -> None:
-        """A projection added (or changed) since the file was written folds the log up to
-        where the others stand, then joins them."""
+        """Projections added (or changed) since the file was written fold the log, in one read,
+        up to where the others stand, then join them."""
         stale, self._store.stale_projections = self._store.stale_projections, []
+        if not stale:
+            return
         until = await self._store.positions(self._topic)
-        for projection in stale:
-            if not any(until.values()):
-                await backfill(self._store.writer, projection, _nothing())
-                continue
-            consumer = self._consumer_factory()
-            await consumer.start()
-            try:
-                await backfill(self._store.writer, projection, records_until(consumer, until, self._topic))
-            finally:
-                await stop_within(consumer)
+        if not any(until.values()):  # a fresh file: nothing folded yet, so nothing to catch up on
+            await mark_current(self._store.writer, stale)
+            return
+        consumer = self._consumer_factory()
+        await consumer.start()
+        try:
+            await backfill(self._store.writer, stale, records_until(consumer, until, self._topic))
+        finally:
+            await stop_within(consumer)
 
     async def stop(self) -> None:
         await self._follower.stop()
@@ -126,7 +126,7 @@ class ProjectionRunner:
         return transitions
 
     def _decode(self, record: ConsumerRecord) -> LoggedEvent | None:
-        own = self._own_appends.take(_event_id(record), record.value) if self._own_appends else None
+        own = self._own_appends.take(routing(record.headers).id, record.value) if self._own_appends else None
         if own is not None:
             return LoggedEvent(own, record.topic, record.partition, record.offset, record.value)
         try:
@@ -136,15 +136,3 @@ class ProjectionRunner:
             self.quarantine.add(record.topic, record.partition, record.offset, error.reason)
             return None
         return LoggedEvent(event, record.topic, record.partition, record.offset, record.value)
-
-
-def _event_id(record: ConsumerRecord) -> str | None:
-    for name, value in record.headers or ():
-        if name == "ce_id":
-            return value.decode(errors="replace") if isinstance(value, bytes) else None
-    return None
-
-
-async def _nothing() -> AsyncIterator[ConsumerRecord]:
-    return
-    yield

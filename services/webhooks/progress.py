@@ -99,9 +99,6 @@ class ProgressFollower:
     async def stop(self) -> None:
         await self._follower.stop()
 
-    async def wait_current(self, timeout_s: float) -> None:
-        await self._follower.wait_current(timeout_s)
-
     async def stored_positions(self) -> dict[int, int]:
         return {}
 
