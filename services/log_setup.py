@@ -48,10 +48,14 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         except Exception:
             self.handleError(record)
             return
+        self.write_line(line, at_once=record.levelno >= logging.WARNING)
+
+    def write_line(self, line: str, at_once: bool = False) -> None:
+        """A line already formatted (the gateway's access lines, built without a LogRecord)."""
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             self._pending.append(line)
             self._chars += len(line)
-            if record.levelno >= logging.WARNING or self._chars >= self.FLUSH_AT_CHARS:
+            if at_once or self._chars >= self.FLUSH_AT_CHARS:
                 self._write_pending()
             elif self._timer is None:
                 self._timer = threading.Timer(self.FLUSH_AFTER_S, self.flush)
@@ -70,6 +74,13 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
             lines, self._pending, self._chars = self._pending, [], 0
             self.stream.write("".join(lines))
         self.stream.flush()
+
+
+def service_lines() -> BatchedStreamHandler:
+    """The batch `configure` set up on stderr, so that lines written past `logging` keep their
+    place among the others; a batch of its own where nothing was configured (tests)."""
+    found = [h for h in logging.getLogger().handlers if isinstance(h, BatchedStreamHandler)]
+    return found[0] if found else BatchedStreamHandler(sys.stderr)
 
 
 def _not_expected(record: logging.LogRecord) -> bool:

@@ -18,9 +18,10 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from services.gateway.access_log import access_logger_class, stderr_lines
+from services.gateway.access_log import access_logger_class
 from services.gateway.errors import ApiError, error_response
 from services.gateway.settings import GatewaySettings
+from services.log_setup import service_lines
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class GatewayRunner(web.AppRunner):
         # complete request line and headers within it (a slow, partial request) is dropped.
         # lingering_time: after answering early (a 408, a 413) aiohttp reads what is left of the body
         # before it closes, 10 s by default; a slow sender would hold the connection that long again.
-        self._access_lines = stderr_lines()
+        self._access_lines = service_lines()
         super().__init__(app, keepalive_timeout=settings.idle_timeout_s, lingering_time=1.0,
                          access_log_class=access_logger_class("gateway", self._access_lines), **kwargs)  # fmt: skip
 

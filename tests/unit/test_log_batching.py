@@ -35,3 +35,26 @@ def test_a_warning_goes_out_at_once_after_what_came_before_it() -> None:
     log.info("before")
     log.warning("broker away")
     assert stream.getvalue() == "INFO before\nWARNING broker away\n"
+
+
+def test_many_waiting_lines_go_out_at_once() -> None:
+    stream = io.StringIO()
+    lines = BatchedStreamHandler(stream)  # type: ignore[arg-type]
+    line = "x" * 1023 + "\n"
+    for _ in range(BatchedStreamHandler.FLUSH_AT_CHARS // len(line)):
+        lines.write_line(line)
+    assert len(stream.getvalue()) == BatchedStreamHandler.FLUSH_AT_CHARS, "flushed when the batch was full, not later"
+    lines.write_line("last\n")
+    lines.flush()
+    assert stream.getvalue().endswith("last\n")
+
+
+def test_lines_written_past_logging_keep_their_place_among_the_others() -> None:
+    stream = io.StringIO()
+    log = handler_on(stream)
+    (handler,) = log.handlers
+    assert isinstance(handler, BatchedStreamHandler)
+    log.info("before")
+    handler.write_line("access line\n")
+    log.warning("after")
+    assert stream.getvalue() == "INFO before\naccess line\nWARNING after\n"
