@@ -32,7 +32,8 @@ from projections.kafka_client import make_reader, stop_within
 from services.handler.catch_up import records_end
 from services.handler.dead_letters import DeadLetterLedger, DeadLetters, letters_on
 from services.handler.file_source import FollowedFiles
-from services.handler.partition_writer import Fenced, PartitionWriter, transactional_id
+from services.handler.ordered_writer import Fenced
+from services.handler.partition_writer import PartitionWriter, transactional_id
 from services.handler.plugins.base import Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
@@ -131,7 +132,8 @@ class HandlerRuntime:
             if writer is None:
                 txn_id = transactional_id(self.settings.consumer_group, kafka.events_topic, partition)
                 writer = PartitionWriter(self._transactional_producer, kafka.events_topic, partition, txn_id,
-                                         kafka.send_timeout_s, on_fenced=self._fenced)  # fmt: skip
+                                         kafka.send_timeout_s, on_fenced=self._fenced,
+                                         attempts=self.settings.publish_attempts)  # fmt: skip
                 self._writers[partition] = writer
             await writer.start()  # at once if it already started on an earlier attempt
 

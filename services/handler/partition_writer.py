@@ -3,7 +3,8 @@
 The transactional id belongs to the partition, not to the process: when another handler
 takes the partition over, starting its writer fences ours, so a handler that lost the
 partition without noticing (a zombie) can no longer append, and its open transaction is
-aborted. Events queue while a transaction is in flight and go out together in the next one.
+aborted. Events queue while a transaction is in flight and go out together in the next one,
+in the order they were submitted, retried in that order (`OrderedWriter`).
 
 Two transactional ids per partition, used in turn: a transaction begun right after the last
 one of the *same* id commits is refused (CONCURRENT_TRANSACTIONS) until the coordinator has
@@ -23,26 +24,16 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, ProducerFenced
 from aiokafka.structs import RecordMetadata
 
-from contracts.codec import Record, encode
+from contracts.codec import Record
 from contracts.envelope import Envelope
 from projections.kafka_client import stop_within
+from services.handler.ordered_writer import Fenced, OrderedWriter, WriterStopped
 from services.kafka_io import PublishFailed
 
 log = logging.getLogger(__name__)
 
 ProducerFactory = Callable[[str], AIOKafkaProducer]
 """A transactional id in, an unstarted producer with that id out."""
-
-Pending = tuple[Record, "asyncio.Future[RecordMetadata]"]
-
-
-class Fenced(PublishFailed):
-    """Another handler owns this partition now; nothing more of ours will be recorded."""
-
-
-class WriterStopped(Fenced):
-    """The partition was handed over: this writer sends nothing more, nor takes the id back."""
-
 
 TRANSACTIONAL_IDS_PER_PARTITION = 2
 
@@ -66,6 +57,8 @@ class PartitionWriter:
         txn_id: str,
         timeout_s: float,
         on_fenced: Callable[[int], None] = lambda partition: None,
+        attempts: int = 5,
+        retry_pause_s: float = 2.0,
     ) -> None:
         self._factory = factory
         self._on_fenced = on_fenced
@@ -75,10 +68,8 @@ class PartitionWriter:
         self._timeout_s = timeout_s
         self._producers: list[AIOKafkaProducer | None] = [None] * len(self._txn_ids)
         self._turn = 0
-        self._queue: list[Pending] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self._fenced = False
         self._stopped = False
+        self._ordered = OrderedWriter(self._write, f"partition {partition}", attempts, retry_pause_s)
 
     async def start(self) -> None:
         """Take the partition's transactional ids; whoever held them before is fenced from now on.
@@ -106,50 +97,32 @@ class PartitionWriter:
 
     async def stop(self) -> None:
         self._stopped = True
-        if self._flusher is not None:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
-        self._fail(self._queue, WriterStopped(f"the writer of partition {self._partition} stopped"))
-        self._queue = []
+        await self._ordered.stop()
         for index in range(len(self._producers)):
             await self._renew(index)
 
-    async def publish(self, event: Envelope) -> RecordMetadata:
-        if self._stopped:
-            # A run's retry after the hand-over: starting again would take the id from the new writer.
-            raise WriterStopped(f"the writer of partition {self._partition} stopped")
-        if self._fenced:
-            raise Fenced(f"partition {self._partition} belongs to another handler now")
-        future: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
-        self._queue.append((encode(event), future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name=f"writer:{self._partition}")
-        return await future
+    def submit(self, event: Envelope) -> asyncio.Future[RecordMetadata]:
+        """Queue the event behind those submitted before it (raises Fenced once nothing more can land)."""
+        return self._ordered.submit(event)
 
-    async def _flush(self) -> None:
-        while self._queue and not self._fenced:
-            batch, self._queue = self._queue, []
-            index, self._turn = self._turn, (self._turn + 1) % len(self._producers)
-            try:
-                results = await self._transaction(index, [record for record, _ in batch])
-            except ProducerFenced:
-                log.warning("partition %s: fenced by a newer writer of its transactional id", self._partition)
-                self._fenced = True
-                self._fail(batch + self._queue, Fenced(f"partition {self._partition} belongs to another handler now"))
-                self._queue = []
-                self._on_fenced(self._partition)
-            except asyncio.CancelledError:
-                self._fail(batch, WriterStopped(f"the writer of partition {self._partition} stopped"))
-                raise
-            except Exception as error:  # whatever it was, the callers waiting on the batch must hear of it
-                # Renewing takes the id again. Only a failure other than fencing gets here, and the
-                # runtime stops this writer as soon as the partition is revoked.
-                self._fail(batch, PublishFailed(f"transaction on partition {self._partition} failed: {error!r}"))
-                await self._renew(index)
-            else:
-                for (_, future), metadata in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(metadata)
+    async def publish(self, event: Envelope) -> RecordMetadata:
+        return await self._ordered.publish(event)
+
+    async def _write(self, records: list[Record]) -> list[RecordMetadata]:
+        index, self._turn = self._turn, (self._turn + 1) % len(self._producers)
+        try:
+            return await self._transaction(index, records)
+        except ProducerFenced as error:
+            log.warning("partition %s: fenced by a newer writer of its transactional id", self._partition)
+            self._on_fenced(self._partition)
+            raise Fenced(f"partition {self._partition} belongs to another handler now") from error
+        except (Fenced, asyncio.CancelledError):
+            raise
+        except Exception as error:
+            # Renewing takes the id again. Only a failure other than fencing gets here, and the
+            # runtime stops this writer as soon as the partition is revoked.
+            await self._renew(index)
+            raise PublishFailed(f"transaction on partition {self._partition} failed: {error!r}") from error
 
     async def _transaction(self, index: int, records: list[Record]) -> list[RecordMetadata]:
         producer = await self._start_producer(index)
@@ -170,9 +143,3 @@ class PartitionWriter:
         producer, self._producers[index] = self._producers[index], None
         if producer is not None:
             await stop_within(producer)
-
-    @staticmethod
-    def _fail(pending: list[Pending], error: Exception) -> None:
-        for _, future in pending:
-            if not future.done():
-                future.set_exception(error)

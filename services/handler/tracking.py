@@ -26,8 +26,6 @@ class Tracked:
     created_id: str
     """The `Created` event's id: the same event sent twice is not a second execution."""
     task: asyncio.Task[None] | None = None
-    sending: asyncio.Future[None] | None = None
-    """The send of this execution's latest event: the next one waits for it, so they land in order."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,7 @@ from contracts.events import (
 from projections.state import ExecutionState, InvalidTransition, Status, evolve, is_duplicate
 from services.handler import lifecycle
 from services.handler.dead_letters import Cause, DeadLetterFailed, DeadLetters, Rejection
-from services.handler.partition_writer import Fenced
+from services.handler.ordered_writer import Fenced, GaveUp
 from services.handler.plugins.base import FileSource, PipelineContext, PipelineError, Plugin, Progress
 from services.handler.settings import HandlerSettings
 from services.handler.token_sink import TokenPublisher
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 ASSIGNMENT_WAIT_S = 60.0
 ECHO_TYPES = frozenset(t.model_fields["type"].default for t in (ExecutionStarted, ExecutionProgressed))
-MAX_BACKOFF_S = 10.0
 
 Clock = Callable[[], datetime]
 LostPartition = Callable[[int], None]
@@ -62,7 +61,9 @@ def utc_now() -> datetime:
 
 
 class Publisher(Protocol):
-    async def publish(self, event: Envelope) -> RecordMetadata: ...
+    def submit(self, event: Envelope) -> asyncio.Future[RecordMetadata]:
+        """Queue the event behind those submitted before it; the future says when it landed."""
+        ...
 
 
 WriterFor = Callable[[int], Publisher]
@@ -84,12 +85,10 @@ class Worker:
         tokens: TokenPublisher | None = None,
         files: FileSource | None = None,
         on_lost: LostPartition = lambda partition: None,
-        retry_pause_s: float = 2.0,
     ) -> None:
         self._writers = writers
         self.dead_letters = dead_letters
         self._on_lost = on_lost
-        self._retry_pause_s = retry_pause_s
         self._plugins = plugins
         self._settings = settings
         self._clock = clock
@@ -245,15 +244,15 @@ class Worker:
     async def _execute(self, tracked: Tracked) -> None:
         state = tracked.state
         if state.cancel_requested_at is not None:
-            await self._emit(tracked, lifecycle.cancel(state, self._context()))
+            await self._finish(tracked, lifecycle.cancel(state, self._context()))
             return
         plugin = self._plugins.get(state.pipeline_handler_type)
         if plugin is None:
             message = f"PipelineFailed: no handler for type '{state.pipeline_handler_type}'"
-            await self._emit(tracked, lifecycle.fail(state, self._context(), message))
+            await self._finish(tracked, lifecycle.fail(state, self._context(), message))
             return
         if state.status is Status.PENDING:
-            await self._emit(tracked, lifecycle.start(state, self._context(), plugin.start_output(state)))
+            self._emit(tracked, lifecycle.start(state, self._context(), plugin.start_output(state)))
         await self._run_plugin(tracked, plugin)
 
     async def _run_plugin(self, tracked: Tracked, plugin: Plugin) -> None:
@@ -278,22 +277,22 @@ class Worker:
                 raise
             await self._time_out(tracked)
         except PipelineError as error:
-            await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), str(error)))
+            await self._finish(tracked, lifecycle.fail(tracked.state, self._context(), str(error)))
         except (Fenced, PartitionLost):
             raise
         except Exception as error:
             log.exception("pipeline %s failed", tracked.state.execution_id)
             message = f"PipelineFailed: {type(error).__name__}: {error}"
-            await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), message))
+            await self._finish(tracked, lifecycle.fail(tracked.state, self._context(), message))
         else:
             event = lifecycle.succeed(
                 tracked.state, self._context(), result.output, result.citations, result.handler_output
             )
-            await self._emit(tracked, event)
+            await self._finish(tracked, event)
 
     async def _time_out(self, tracked: Tracked) -> None:
         message = f"PipelineTimeout: execution exceeded the {self._settings.deadline_s:g} s limit"
-        await self._emit(tracked, lifecycle.fail(tracked.state, self._context(), message))
+        await self._finish(tracked, lifecycle.fail(tracked.state, self._context(), message))
 
     def _remaining_s(self, tracked: Tracked) -> float:
         started = tracked.state.started_at or self._clock()
@@ -313,7 +312,7 @@ class Worker:
             if now - last_sent < self._settings.progress_interval_s:
                 return  # throttled: a chatty plugin must not flood the log
             last_sent = now
-            await self._emit(tracked, lifecycle.progress(state, self._context(), pct, message))
+            self._emit(tracked, lifecycle.progress(state, self._context(), pct, message))
 
         return report
 
@@ -324,7 +323,7 @@ class Worker:
             await _cancel_all([running])
         if not tracked.state.status.is_terminal:
             ctx = self._context(causation_id=request.id)
-            await self._emit(tracked, lifecycle.cancel(tracked.state, ctx))
+            await self._finish(tracked, lifecycle.cancel(tracked.state, ctx))
 
     # -- writing -------------------------------------------------------------
 
@@ -333,50 +332,40 @@ class Worker:
             now=self._clock(), event_id=str(uuid.uuid4()), actor=self._actor, causation_id=causation_id
         )
 
-    async def _emit(self, tracked: Tracked, event: Envelope) -> None:
-        tracked.state = evolve(tracked.state, event)  # type: ignore[arg-type]
-        sending = asyncio.ensure_future(self._publish_after(tracked.sending, tracked, event))
-        sending.add_done_callback(_retrieved)
-        tracked.sending = sending
-        # Shielded: once numbered, an event must reach the log even if the run is cancelled.
-        await asyncio.shield(sending)
-        if not isinstance(event, ExecutionProgressed):  # a line per state change, not per progress report
-            state = tracked.state
+    def _emit(self, tracked: Tracked, event: Envelope) -> asyncio.Future[RecordMetadata]:
+        """Number the event into the run's state and queue it on the partition's writer, which
+        lands it after every event queued before it. The run goes on at once: a write given up
+        on loses the partition (`_landed`), and the run's next event is then refused."""
+        if not self._is_current(tracked):
+            raise PartitionLost(f"{event.type} of {event.subject} not sent: its partition was handed over or lost")
+        tracked.state = state = evolve(tracked.state, event)  # type: ignore[arg-type]
+        landing = self._writers(tracked.partition).submit(event)
+        landing.add_done_callback(lambda done: self._landed(tracked, event, state, done))
+        return landing
+
+    async def _finish(self, tracked: Tracked, event: Envelope) -> None:
+        """A run's last event: the run ends once it is on the log (or the partition is lost)."""
+        landing = self._emit(tracked, event)
+        try:
+            # Shielded: once numbered, an event must reach the log even if the run is cancelled.
+            await asyncio.shield(landing)
+        except Fenced:
+            raise  # another handler owns the execution now; it resumes it from the log
+        except PublishFailed as error:
+            raise PartitionLost(f"{event.type} of {event.subject} not written: {error}") from error
+
+    def _landed(
+        self, tracked: Tracked, event: Envelope, state: ExecutionState, landing: asyncio.Future[RecordMetadata]
+    ) -> None:
+        error = None if landing.cancelled() else landing.exception()
+        if isinstance(error, GaveUp):
+            # Its state is ahead of the log now: only a rebuild from the log can go on from here.
+            self._lose(self.partitions.get(tracked.partition), f"gave up writing {event.type} of {event.subject}",
+                       tracked)  # fmt: skip
+        elif error is None and not landing.cancelled() and not isinstance(event, ExecutionProgressed):
+            # A line per state change, not per progress report.
             log.info("execution=%s status=%s sequence=%s correlation=%s pipeline=%s", state.execution_id,
                      state.status.value, state.sequence, state.correlation_id, state.pipeline_id)  # fmt: skip
-
-    async def _publish_after(self, previous: asyncio.Future[None] | None, tracked: Tracked, event: Envelope) -> None:
-        """An event is sent only once the one before it landed: a cancellation answered while a
-        progress report is still being retried must not reach the log ahead of it."""
-        if previous is not None:
-            try:
-                await previous
-            except Exception as error:
-                raise PartitionLost(f"{event.type} of {event.subject} not sent: the event before it was not") from error
-        await self._publish(tracked, event)
-
-    async def _publish(self, tracked: Tracked, event: Envelope) -> None:
-        # One writer for every attempt: after a hand-over the partition's new writer belongs to a
-        # run rebuilt from the log, and this event may no longer follow what is there.
-        writer = self._writers(tracked.partition)
-        attempts = self._settings.publish_attempts
-        for attempt in range(1, attempts + 1):
-            if not self._is_current(tracked):
-                raise PartitionLost(f"{event.type} of {event.subject} not sent: its partition was handed over or lost")
-            try:
-                await writer.publish(event)
-                return
-            except Fenced:
-                raise  # another handler owns the execution now; it resumes it from the log
-            except PublishFailed as error:
-                # Resending the same event is safe: readers skip repeats by sequence.
-                log.warning("attempt %s of %s to write %s failed: %s", attempt, attempts, event.type, error)
-                if attempt < attempts:
-                    await asyncio.sleep(min(self._retry_pause_s * 2 ** (attempt - 1), MAX_BACKOFF_S))
-        # Its state is ahead of the log now: only a rebuild from the log can go on from here.
-        self._lose(self.partitions.get(tracked.partition), f"gave up writing {event.type} of {event.subject}",
-                   tracked)  # fmt: skip
-        raise PartitionLost(f"gave up writing {event.type} of {event.subject} after {attempts} attempts")
 
     def _is_current(self, tracked: Tracked) -> bool:
         """Whether the run belongs to its partition's present assignment, which is not lost."""
@@ -438,13 +427,6 @@ def _is_own_echo(progress: PartitionProgress, record: ConsumerRecord) -> bool:
     if tracked is None or hints.sequence is None or hints.type not in ECHO_TYPES:
         return False
     return hints.sequence <= tracked.state.sequence
-
-
-def _retrieved(sending: asyncio.Future[None]) -> None:
-    """A shielded send outlives a cancelled run; when it then fails (the writer stopped at shutdown,
-    the partition fenced), whoever awaits it next hears of it, and asyncio need not warn."""
-    if not sending.cancelled():
-        sending.exception()
 
 
 async def _unless_fenced(run: Coroutine[Any, Any, None]) -> None:

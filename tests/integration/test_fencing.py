@@ -12,7 +12,8 @@ from aiokafka.partitioner import murmur2
 
 from contracts.codec import decode
 from projections.kafka_client import make_reader
-from services.handler.partition_writer import Fenced, PartitionWriter, transactional_id
+from services.handler.ordered_writer import Fenced
+from services.handler.partition_writer import PartitionWriter, transactional_id
 from services.kafka_io import ensure_topics, make_producer
 from services.kafka_settings import KafkaSettings
 from tests.events import completed, created, started

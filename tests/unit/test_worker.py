@@ -16,12 +16,12 @@ from contracts.codec import Headers, Record, decode, encode
 from contracts.envelope import Envelope
 from contracts.events import Outcome
 from services.handler.dead_letters import EXCERPT_BYTES, DeadLetterLedger, DeadLetters
-from services.handler.partition_writer import Fenced
+from services.handler.ordered_writer import BatchWrite, Fenced, OrderedWriter
 from services.handler.plugins.base import PipelineContext, PipelineResult, Plugin
 from services.handler.plugins.registry import default_plugins
 from services.handler.settings import HandlerSettings
 from services.handler.worker import Publisher, Worker
-from services.kafka_io import EventPublisher, PublishFailed
+from services.kafka_io import PublishFailed
 from services.kafka_settings import KafkaSettings
 from services.log_limits import EVERY_TIME, OncePerInterval
 from tests.events import T0, cancel_requested, completed, created, progressed, started
@@ -57,6 +57,15 @@ class MemoryLog:
         return DeadLetterLedger(read_from)
 
 
+def appending_to(log: MemoryLog) -> BatchWrite:
+    async def write(records: list[Record]) -> list[RecordMetadata]:
+        for record in records:
+            await log.send(TOPIC, record)
+        return [RecordMetadata(TOPIC, 0, None, n, 0, 0, None) for n in range(len(records))]
+
+    return write
+
+
 def consumer_record(offset: int, record: Record) -> ConsumerRecord:
     return ConsumerRecord(TOPIC, 0, offset, 0, 0, record.key, record.value, None, 0, 0, record.headers)
 
@@ -84,7 +93,7 @@ def make_worker(
         progress_interval_s=progress_interval_s,
         publish_attempts=publish_attempts,
     )
-    publisher = writer or EventPublisher(log.send, TOPIC, 1.0)  # type: ignore[arg-type]
+    publisher = writer or OrderedWriter(appending_to(log), "partition 0", publish_attempts, retry_pause_s)
     return Worker(
         (lambda partition: writers[partition]) if writers is not None else (lambda partition: publisher),
         DeadLetters(log.send, DLQ, 1.0, ledger, retry_pause_s=0),  # type: ignore[arg-type]
@@ -92,7 +101,6 @@ def make_worker(
         settings,
         clock=lambda: now,
         on_lost=on_lost,
-        retry_pause_s=retry_pause_s,
     )
 
 
@@ -213,41 +221,39 @@ async def test_records_fetched_before_the_partition_bounds_are_known_wait_for_th
 
 
 async def test_a_fenced_writer_stops_the_run_quietly_and_writes_nothing_more() -> None:
-    class FencedAfterStart:
-        def __init__(self) -> None:
-            self.attempts: list[str] = []
+    attempts: list[list[str]] = []
 
-        async def publish(self, event: Envelope) -> RecordMetadata:
-            self.attempts.append(event.type)
-            if event.type != "execution.started.v1":
-                raise Fenced("partition 0 belongs to another handler now")
-            return RecordMetadata(TOPIC, 0, None, len(self.attempts), 0, 0, None)
+    async def fenced_after_start(records: list[Record]) -> list[RecordMetadata]:
+        attempts.append([decode(r.value).type for r in records])
+        if "execution.progressed.v2" in attempts[-1]:
+            raise Fenced("partition 0 belongs to another handler now")
+        return [RecordMetadata(TOPIC, 0, None, len(attempts), 0, 0, None)]
 
-    writer = FencedAfterStart()
-    worker = make_worker(MemoryLog(), writer=writer)
+    worker = make_worker(MemoryLog(), writer=OrderedWriter(fenced_after_start, "partition 0"))
     worker.assign(0, start_offset=0, end_offset=1)
     await worker.handle(as_records([created("a", handler_type="language_model")]))
     await settle(worker)
-    assert writer.attempts == ["execution.started.v1", "execution.progressed.v2"], "no retry, no failure event"
+    tried = [event_type for batch in attempts for event_type in batch]
+    assert tried.count("execution.progressed.v2") == 1, "not retried"
+    assert "execution.completed.v1" not in tried, "no failure event either"
     assert worker.offsets_to_commit() == {0: 0}, "the execution stays unfinished for its new owner"
 
 
-class ScriptedWriter:
-    """Appends to a MemoryLog, except the attempts `fails(event, attempt)` says fail."""
+def scripted(log: MemoryLog, fails: Callable[[Envelope, int], bool], failed: asyncio.Event) -> BatchWrite:
+    """Appends batches to a MemoryLog, except those holding an event whose `fails(event, attempt)` is true."""
+    attempts: dict[tuple[str, int | None], int] = {}
 
-    def __init__(self, log: MemoryLog, fails: Callable[[Envelope, int], bool]) -> None:
-        self.log = log
-        self.attempts: list[tuple[str, int | None]] = []
-        self.failed = asyncio.Event()
-        self._fails = fails
-
-    async def publish(self, event: Envelope) -> RecordMetadata:
-        self.attempts.append((event.type, event.sequence))
-        if self._fails(event, self.attempts.count((event.type, event.sequence))):
-            self.failed.set()
+    async def write(records: list[Record]) -> list[RecordMetadata]:
+        events = [decode(r.value) for r in records]
+        for event in events:
+            attempts[event.type, event.sequence] = attempts.get((event.type, event.sequence), 0) + 1
+        if any(fails(event, attempts[event.type, event.sequence]) for event in events):
+            failed.set()
             raise PublishFailed("broker did not acknowledge in time")
-        await self.log.send(TOPIC, encode(event))
-        return RecordMetadata(TOPIC, 0, None, len(self.attempts), 0, 0, None)
+        return await appending_to(log)(records)
+
+    write.attempts = attempts  # type: ignore[attr-defined]
+    return write
 
 
 def garbage(offset: int, value: bytes = b"\x00garbage", headers: Headers | None = None) -> ConsumerRecord:
@@ -256,23 +262,23 @@ def garbage(offset: int, value: bytes = b"\x00garbage", headers: Headers | None 
 
 async def test_giving_up_on_a_write_stops_the_partition_until_it_is_rebuilt_from_the_log() -> None:
     log, lost = MemoryLog(), []
-    broker_away = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v2")
-    writers: dict[int, Publisher] = {0: broker_away}
-    worker = make_worker(log, writers=writers, on_lost=lost.append, publish_attempts=2)
+    broker_away = scripted(log, lambda event, attempt: event.type == "execution.progressed.v2", asyncio.Event())
+    writers: dict[int, Publisher] = {0: OrderedWriter(broker_away, "partition 0", attempts=2, retry_pause_s=0.01)}
+    worker = make_worker(log, writers=writers, on_lost=lost.append)
     worker.assign(0, 0, 1)
     await worker.handle(as_records([created("a", handler_type="language_model")]))
     await settle(worker)
     assert lost == [0], "the consumer group is asked once to hand the partition out again"
-    assert [e.sequence for e in log.events()] == [2], "only Started landed"
-    assert broker_away.attempts.count(("execution.progressed.v2", 3)) == 2, "retried, then given up"
+    assert log.events() == [], "Started shared the failed transaction of the report behind it"
+    assert broker_away.attempts["execution.progressed.v2", 3] == 2, "retried, then given up"  # type: ignore[attr-defined]
 
     await worker.handle(as_records([cancel_requested("a")], start=1))
     await settle(worker)
-    assert [e.sequence for e in log.events()] == [2], "nothing is written from a state the log does not hold"
+    assert log.events() == [], "nothing is written from a state the log does not hold"
 
     # The group hands the partition out again: it is folded back from the committed watermark.
     assert await worker.revoke(0) == 0
-    writers[0] = EventPublisher(log.send, TOPIC, 1.0)  # type: ignore[arg-type]
+    writers[0] = OrderedWriter(appending_to(log), "partition 0")  # the new assignment's writer
     history = [created("a", handler_type="language_model"), *log.events()]
     worker.assign(0, 0, len(history))
     await worker.handle(as_records(history))
@@ -284,15 +290,17 @@ async def test_giving_up_on_a_write_stops_the_partition_until_it_is_rebuilt_from
 
 async def test_a_cancellation_answered_while_a_progress_send_is_retried_lands_after_it() -> None:
     log = MemoryLog()
-    writer = ScriptedWriter(log, fails=lambda event, attempt: event.type == "execution.progressed.v2" and attempt == 1)
-    worker = make_worker(log, writer=writer, retry_pause_s=0.5)  # the cancel comes while the report waits
+    failed = asyncio.Event()
+    write = scripted(log, lambda event, attempt: event.type == "execution.progressed.v2" and attempt == 1, failed)
+    # The cancel comes while the report waits to be tried again.
+    worker = make_worker(log, writer=OrderedWriter(write, "partition 0", retry_pause_s=0.5))
     worker.assign(0, 0, 1)
     await worker.handle(as_records([created("a", handler_type="language_model")]))
-    await asyncio.wait_for(writer.failed.wait(), 5)
+    await asyncio.wait_for(failed.wait(), 5)
     await worker.handle(as_records([cancel_requested("a")], start=1))
     await settle(worker)
     written = log.events()
-    assert [e.sequence for e in written] == [2, 3, 4], "in order, so readers see no gap"
+    assert [e.sequence for e in written] == list(range(2, len(written) + 2)), "in order, so readers see no gap"
     assert written[-1].data.outcome is Outcome.CANCELLED
 
 
