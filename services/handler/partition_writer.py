@@ -116,8 +116,8 @@ class PartitionWriter:
             log.warning("partition %s: fenced by a newer writer of its transactional id", self._partition)
             self._on_fenced(self._partition)
             raise Fenced(f"partition {self._partition} belongs to another handler now") from error
-        except (Fenced, asyncio.CancelledError):
-            raise
+        except Fenced:
+            raise  # the writer stopped: it takes no id back
         except Exception as error:
             # Renewing takes the id again. Only a failure other than fencing gets here, and the
             # runtime stops this writer as soon as the partition is revoked.

@@ -357,12 +357,14 @@ class Worker:
     def _landed(
         self, tracked: Tracked, event: Envelope, state: ExecutionState, landing: asyncio.Future[RecordMetadata]
     ) -> None:
-        error = None if landing.cancelled() else landing.exception()
+        if landing.cancelled():
+            return
+        error = landing.exception()
         if isinstance(error, GaveUp):
             # Its state is ahead of the log now: only a rebuild from the log can go on from here.
             self._lose(self.partitions.get(tracked.partition), f"gave up writing {event.type} of {event.subject}",
                        tracked)  # fmt: skip
-        elif error is None and not landing.cancelled() and not isinstance(event, ExecutionProgressed):
+        elif error is None and not isinstance(event, ExecutionProgressed):
             # A line per state change, not per progress report.
             log.info("execution=%s status=%s sequence=%s correlation=%s pipeline=%s", state.execution_id,
                      state.status.value, state.sequence, state.correlation_id, state.pipeline_id)  # fmt: skip
