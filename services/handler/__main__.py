@@ -6,11 +6,13 @@ import uvloop
 
 from services.handler.app import create_app
 from services.handler.settings import HandlerSettings
+from services.gc_tuning import tune_garbage_collection
 from services.log_setup import configure
 
 
 def main() -> None:
     configure("handler")
+    tune_garbage_collection()
     uvloop.run(create_app(HandlerSettings.from_env()).run())
 
 
