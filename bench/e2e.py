@@ -48,6 +48,7 @@ from bench.sse_idle import measure as idle_measure
 from contracts.codec import encode
 from infra.kafka.launcher import free_port
 from infra.kafka.provider import kafka_bootstrap
+from services.gc_tuning import tune_garbage_collection
 from services.kafka_io import ensure_topics
 from services.kafka_settings import KafkaSettings
 from tests.events import completed, created, started
@@ -212,6 +213,7 @@ def main() -> None:
     parser.add_argument("--replay-executions", type=int, default=20_000, help="3 events each")
     parser.add_argument("--restate", action=argparse.BooleanOptionalAction, default=True, help="Restate baseline")
     args = parser.parse_args()
+    tune_garbage_collection()  # as the services and the replay workers do: the baselines run alike
     key = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as tmp, kafka_bootstrap(Path(tmp) / "kafka") as servers:
         size = sample_event_size()
@@ -221,7 +223,7 @@ def main() -> None:
         raw_events = max(events, 30_000)  # long enough that start-up costs do not count
         asyncio.run(raw_kafka_rate(servers, raw_events, size))
         raw = statistics.median(asyncio.run(raw_kafka_rate(servers, raw_events, size)) for _ in range(3))
-        replay = asyncio.run(replay_measure(servers, args.replay_executions))
+        replay = replay_measure(servers, args.replay_executions)
         port = free_port()
         services = start_services(servers, Path(tmp), port, key)
         try:

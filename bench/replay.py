@@ -3,12 +3,15 @@ same topic from offset 0, in the same run, on the same broker.
 
 The topic is filled with no_op-shaped executions (Created, Started, Completed; chained as the
 services write them). The raw baseline reads every record and does nothing with it; the
-rebuild is what `executions replay` runs: the gateway's projection runner into a fresh file.
+rebuild is what `executions replay` runs: the gateway's projection runner into a fresh file, one
+per core over a share of the partitions (counted from the first process spawned to the file synced).
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
+import secrets
 import tempfile
 import time
 import uuid
@@ -19,11 +22,8 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.chain import chained
 from contracts.codec import encode
-from projections.kafka_client import make_reader
 from projections.log_reader import whole_topic
-from projections.notifications import ChangeHub
-from projections.runner import ProjectionRunner
-from projections.store import ReadModel
+from services.cli.replay import rebuild
 from services.kafka_io import ensure_topics, partitions_of
 from services.kafka_settings import KafkaSettings
 from tests.events import completed, created, started
@@ -48,8 +48,8 @@ async def fill(kafka: KafkaSettings, executions: int) -> int:
     await producer.start()
     try:
         pending = []
-        for n in range(executions):
-            execution_id = f"bench-{n}-{uuid.uuid4().hex[:6]}"
+        for _ in range(executions):
+            execution_id = secrets.token_urlsafe(16)[:21]  # shaped as the gateway makes them: random
             previous = None
             for event in (
                 created(execution_id),
@@ -82,27 +82,17 @@ async def raw_rate(kafka: KafkaSettings, events: int) -> float:
     return events / (time.perf_counter() - began)
 
 
-async def rebuild_rate(kafka: KafkaSettings, folder: Path, events: int) -> float:
-    store = await ReadModel.open(folder / f"replay-{uuid.uuid4().hex[:6]}.sqlite3")
-    runner = ProjectionRunner(lambda: make_reader(kafka.bootstrap_servers, "bench-replay"), store, ChangeHub(),
-                              kafka.events_topic)  # fmt: skip
-    began = time.perf_counter()
-    await runner.start(await partitions_of(kafka, kafka.events_topic))
-    try:
-        await runner.wait_caught_up(600)
-        elapsed = time.perf_counter() - began
-    finally:
-        await runner.stop()
-        await store.close()
-    return events / elapsed
+def rebuild_rate(kafka: KafkaSettings, folder: Path, events: int) -> float:
+    rebuilt = rebuild(kafka, folder / f"replay-{uuid.uuid4().hex[:6]}", out=io.StringIO())
+    return events / rebuilt.seconds
 
 
-async def measure(servers: str, executions: int) -> ReplayFigures:
+def measure(servers: str, executions: int) -> ReplayFigures:
     kafka = KafkaSettings(bootstrap_servers=servers, events_topic=f"bench-replay-{uuid.uuid4().hex[:8]}",
                           partitions=PARTITIONS)  # fmt: skip
-    events = await fill(kafka, executions)
+    events = asyncio.run(fill(kafka, executions))
     with tempfile.TemporaryDirectory() as folder:
-        await raw_rate(kafka, events)  # warm: the broker's page cache and JIT, for both
-        raw = await raw_rate(kafka, events)
-        rebuild = await rebuild_rate(kafka, Path(folder), events)
-    return ReplayFigures(events, raw, rebuild)
+        asyncio.run(raw_rate(kafka, events))  # warm: the broker's page cache and JIT, for both
+        raw = asyncio.run(raw_rate(kafka, events))
+        rebuilt = rebuild_rate(kafka, Path(folder), events)
+    return ReplayFigures(events, raw, rebuilt)

@@ -12,26 +12,28 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 
-async def connect(path: Path) -> aiosqlite.Connection:
+async def connect(path: Path, durable: bool = True) -> aiosqlite.Connection:
+    """`durable=False`: commits never wait for the disk, and a crash of the machine may leave
+    the file unreadable. Only for a file that is rebuilt from scratch if it is cut short."""
     # isolation_level=None: writers issue BEGIN IMMEDIATE themselves, one per batch.
     db = await aiosqlite.connect(path, isolation_level=None)
     await db.execute("PRAGMA journal_mode=WAL")
-    await db.execute("PRAGMA synchronous=NORMAL")
+    await db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
     await db.execute("PRAGMA busy_timeout=5000")
     return db
 
 
-async def open_versioned(path: Path, schema: str, version: int) -> aiosqlite.Connection:
+async def open_versioned(path: Path, schema: str, version: int, durable: bool = True) -> aiosqlite.Connection:
     """A connection to `path` with `schema` in place. A file of another schema version is
     deleted first: read models are disposable, rebuilt from the log rather than migrated."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = await connect(path)
+    db = await connect(path, durable)
     if await _version_of(db) != version and await _has_tables(db):
         log.warning("%s has an older schema; rebuilding it from the log", path)
         await db.close()
         for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             stale.unlink(missing_ok=True)
-        db = await connect(path)
+        db = await connect(path, durable)
     await db.executescript(schema)
     await db.execute(f"PRAGMA user_version = {version}")
     await db.commit()

@@ -29,8 +29,11 @@ log = logging.getLogger(__name__)
 
 P = TypeVar("P", bound=Projection)
 
-SCHEMA_VERSION = 5
-"""Bumped on every change below: an older file is discarded and rebuilt from the log."""
+SCHEMA_VERSION = 6
+"""Bumped on every change below: an older file is discarded and rebuilt from the log.
+
+`events` is a rowid table: its rows (whole events) are too large for a WITHOUT ROWID b-tree,
+where an insert at a random id cost three times as much (bench/results/README.md, stop 18)."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS executions (
@@ -57,7 +60,7 @@ CREATE TABLE IF NOT EXISTS events (
     offset       INTEGER NOT NULL,
     event_json   TEXT NOT NULL,
     PRIMARY KEY (execution_id, sequence)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     tenant_id         TEXT NOT NULL,
     idempotency_key   TEXT NOT NULL,
@@ -153,11 +156,16 @@ class ReadModel:
 
     @classmethod
     async def open(
-        cls, path: Path, cached_states: int = 20_000, projections: Sequence[Projection] | None = None
+        cls,
+        path: Path,
+        cached_states: int = 20_000,
+        projections: Sequence[Projection] | None = None,
+        durable: bool = True,
     ) -> ReadModel:
-        """`projections`: the plugged-in ones beside the built-in tables; all of them by default."""
+        """`projections`: the plugged-in ones beside the built-in tables; all of them by default.
+        `durable=False` for a rebuild into a fresh file (`sqlite_files.connect`)."""
         projections = plugged_projections() if projections is None else projections
-        writer = await open_versioned(path, SCHEMA, SCHEMA_VERSION)
+        writer = await open_versioned(path, SCHEMA, SCHEMA_VERSION, durable)
         stale = await stale_projections(writer, projections)
         usage_counts = await UsageCounts.load(writer, datetime.now(UTC))
         reader = await connect(path)

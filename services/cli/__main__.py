@@ -5,8 +5,9 @@
     executions keys revoke KEY_ID
     executions history EXECUTION_ID       -> the execution's timeline, from the log
     executions export --tenant TENANT_ID  -> the tenant's events as JSON Lines (--output FILE)
-    executions replay DIR [--compare DB]  -> every read model rebuilt from offset 0 into DIR,
-                                             then compared table by table with a live one
+    executions replay DIR [--compare DB]  -> every read model rebuilt from offset 0 into DIR
+              [--workers N]                  (N processes, one per core by default), then
+                                             compared table by table with a live one
     executions verify                     -> every execution's hash chain checked; names each
                                              execution whose events were altered, removed,
                                              reordered or inserted (exit status 1 if any)
@@ -69,7 +70,16 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     replaying = nouns.add_parser("replay")
     replaying.add_argument("into", type=Path, help="a fresh directory for the rebuilt read model")
     replaying.add_argument("--compare", type=Path, help="a live read model's SQLite file (default: the gateway's)")
+    replaying.add_argument(
+        "--workers", type=_positive, help="processes folding partitions at once (default: one per core)"
+    )
     return parser.parse_args(argv)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def audit(args: argparse.Namespace, kafka: KafkaSettings) -> int:
@@ -86,7 +96,7 @@ def audit(args: argparse.Namespace, kafka: KafkaSettings) -> int:
             written = asyncio.run(export(kafka, args.tenant, out))
         print(f"{written} events of tenant {args.tenant}", file=sys.stderr)
         return 0
-    rebuilt = asyncio.run(rebuild(kafka, args.into))
+    rebuilt = rebuild(kafka, args.into, workers=args.workers)
     print(f"rebuilt {rebuilt.path} from {rebuilt.records:,} records in {rebuilt.seconds:.1f} s "
           f"({rebuilt.rate:,.0f}/s)", file=sys.stderr)  # fmt: skip
     live = args.compare or GatewaySettings.from_env().db_path

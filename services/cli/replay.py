@@ -1,24 +1,33 @@
 """`executions replay INTO [--compare LIVE]`: every read model rebuilt from offset 0, then compared.
 
 The rebuild runs the gateway's own projection runner into a fresh SQLite file, so it proves
-what a new replica would build from the log. The comparison goes table by table and prints
+what a new replica would build from the log; one runner per core, each over a share of the
+partitions. The comparison goes table by table and prints
 `equal`, or the first rows that differ.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
+import multiprocessing.connection
+import os
 import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
+from multiprocessing.sharedctypes import SynchronizedArray
 from pathlib import Path
 from typing import IO
 
+from projections.batch import FoldedBatch
 from projections.kafka_client import make_reader
 from projections.notifications import ChangeHub
+from projections.read_model import mark_current
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
+from services.gc_tuning import tune_garbage_collection
 from services.kafka_io import partitions_of
 from services.kafka_settings import KafkaSettings
 
@@ -36,6 +45,7 @@ TABLES = {
     "positions": ("*", "topic, partition"),
 }
 SHOWN = 3
+PROGRESS_EVERY_S = 0.25
 
 
 @dataclass
@@ -58,26 +68,103 @@ class Comparison:
         return not self.differences
 
 
-async def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr) -> Rebuilt:
+def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers: int | None = None) -> Rebuilt:
+    """Every partition folded from offset 0 into one fresh file, by `workers` processes at once
+    (one per core by default, at most one per partition).
+
+    Each worker is an ordinary projection runner over its share of the partitions. An execution
+    lives on one partition, so no two workers ever write the same execution; the tables they
+    share (usage, per-pipeline counts) are only ever added to, and SQLite takes their
+    transactions one at a time. What they build is what one runner over every partition builds.
+    """
     into.mkdir(parents=True, exist_ok=True)
     path = into / "replay.sqlite3"
     if path.exists():
         raise SystemExit(f"{path} exists: replay into a fresh directory")
+    partitions = asyncio.run(_prepare(kafka, path))
+    count = max(1, min(workers or os.cpu_count() or 1, len(partitions)))
+    shares = [partitions[slot::count] for slot in range(count)]
+    # Spawned, not forked: a fork would copy whatever threads and locks this process holds.
+    context = multiprocessing.get_context("spawn")
+    progress = context.Array("q", 2 * count)  # each worker's (applied, total) offsets, side by side
+    began = time.monotonic()
+    processes = [
+        context.Process(target=_rebuild_share, args=(kafka, path, share, progress, slot), name=f"replay-{slot}")
+        for slot, share in enumerate(shares)
+    ]
+    try:
+        for process in processes:
+            process.start()
+        while any(process.is_alive() for process in processes):
+            show_progress(out, *_summed(progress), time.monotonic() - began)
+            multiprocessing.connection.wait([process.sentinel for process in processes], PROGRESS_EVERY_S)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+    failed = [(share, process.exitcode) for share, process in zip(shares, processes, strict=True) if process.exitcode]
+    if failed:
+        named = "; ".join(f"partitions {share}: exit status {code}" for share, code in failed)
+        raise SystemExit(f"replay failed ({named}); {path} is incomplete: replay into a fresh directory")
+    seconds = time.monotonic() - began
+    show_progress(out, *_summed(progress), seconds)
+    out.write("\n")
+    _make_durable(path)
+    return Rebuilt(path, _summed(progress)[1], seconds)
+
+
+async def _prepare(kafka: KafkaSettings, path: Path) -> list[int]:
+    """The file's tables, with every projection marked current (there is nothing to backfill in a
+    fresh file): else each worker would find them stale and drop what the others wrote. And a
+    position for every partition, as one runner's first commit writes: a worker whose partitions
+    are empty never commits."""
+    partitions = await partitions_of(kafka, kafka.events_topic)
     store = await ReadModel.open(path)
+    try:
+        await mark_current(store.writer, store.stale_projections)
+        await store.commit(FoldedBatch(states={}), kafka.events_topic, dict.fromkeys(partitions, 0))
+    finally:
+        await store.close()
+    return partitions
+
+
+def _rebuild_share(
+    kafka: KafkaSettings, path: Path, partitions: list[int], progress: SynchronizedArray[int], slot: int
+) -> None:
+    tune_garbage_collection()
+    asyncio.run(_follow_to_the_end(kafka, path, partitions, progress, slot))
+
+
+async def _follow_to_the_end(
+    kafka: KafkaSettings, path: Path, partitions: list[int], progress: SynchronizedArray[int], slot: int
+) -> None:
+    # Not durable while it is built: a rebuild cut short is started again, never resumed.
+    store = await ReadModel.open(path, durable=False)
     runner = ProjectionRunner(lambda: make_reader(kafka.bootstrap_servers, "replay"), store, ChangeHub(),
                               kafka.events_topic)  # fmt: skip
-    began = time.monotonic()
-    await runner.start(await partitions_of(kafka, kafka.events_topic))
     try:
+        await runner.start(partitions)
         while not runner.caught_up:
-            show_progress(out, *runner.progress(), time.monotonic() - began)
-            await asyncio.sleep(0.25)
-        show_progress(out, *runner.progress(), time.monotonic() - began)
-        out.write("\n")
+            progress[2 * slot : 2 * slot + 2] = runner.progress()
+            with contextlib.suppress(TimeoutError):
+                await runner.wait_caught_up(PROGRESS_EVERY_S)
+        progress[2 * slot : 2 * slot + 2] = runner.progress()
     finally:
         await runner.stop()
         await store.close()
-    return Rebuilt(path, runner.progress()[1], time.monotonic() - began)
+
+
+def _summed(progress: SynchronizedArray[int]) -> tuple[int, int]:
+    values = progress[:]
+    return sum(values[0::2]), sum(values[1::2])
+
+
+def _make_durable(path: Path) -> None:
+    """Everything the workers wrote, moved from the write-ahead log into the file and synced."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def show_progress(out: IO[str], done: int, total: int, seconds: float) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uvloop
 
+from services.gc_tuning import tune_garbage_collection
 from services.handler.app import create_app
 from services.handler.settings import HandlerSettings
-from services.gc_tuning import tune_garbage_collection
 from services.log_setup import configure
 
 

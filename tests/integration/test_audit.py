@@ -86,8 +86,8 @@ async def test_the_cli_prints_a_timeline_exports_a_tenant_and_replays_to_an_equa
         while (await stack.get(theirs["executionId"], key=OTHER_KEY))[1]["status"] != "succeeded":
             await asyncio.sleep(0.05)
 
-    code, out, _ = await cli(stack, "history", mine[0]["executionId"])
-    assert code == 0
+    code, out, err = await cli(stack, "history", mine[0]["executionId"])
+    assert code == 0, err
     assert [line.split()[2] for line in out.splitlines()] == LIFECYCLE
 
     exported = tmp_path / "tnt_a.jsonl"
@@ -100,6 +100,11 @@ async def test_the_cli_prints_a_timeline_exports_a_tenant_and_replays_to_an_equa
     code, out, err = await cli(stack, "replay", str(tmp_path / "replayed"), "--compare", str(live))
     assert (code, out.strip()) == (0, "equal: every table of the rebuilt read model matches the live one"), err
     assert "100.0%" in err and "records" in err, "a progress bar on standard error"
+    # One process per core by default (the stack's topic has 4 partitions); one alone builds the same.
+    code, out, err = await cli(stack, "replay", str(tmp_path / "one"), "--workers", "1", "--compare", str(live))
+    assert (code, out.strip()) == (0, "equal: every table of the rebuilt read model matches the live one"), err
+    code, _, err = await cli(stack, "replay", str(tmp_path / "none"), "--workers", "0")
+    assert code == 2 and "'0' is not a whole number of at least 1" in err
 
     altered = tmp_path / "altered.sqlite3"
     with sqlite3.connect(live) as source, sqlite3.connect(altered) as copy:
