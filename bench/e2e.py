@@ -210,7 +210,7 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=6000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--awaited-executions", type=int, default=3000, help="per awaited run")
-    parser.add_argument("--replay-executions", type=int, default=20_000, help="3 events each")
+    parser.add_argument("--replay-executions", type=int, default=50_000, help="3 events each")
     parser.add_argument("--restate", action=argparse.BooleanOptionalAction, default=True, help="Restate baseline")
     args = parser.parse_args()
     tune_garbage_collection()  # as the services and the replay workers do: the baselines run alike
