@@ -54,9 +54,11 @@ faults: install
 	$(BIN)/python -m tests.faults.chaos --executions 1000 --kills 3
 
 ## Throughput, latency, reads and replay of the whole system against raw Kafka and bare aiohttp, same run
-## (not part of `make test`); reads are loaded with wrk, installed from Debian's packages when missing.
+## (not part of `make test`); reads are loaded with wrk, and first paint timed in Chromium, both installed
+## from Debian's packages when missing.
 bench: install
 	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	$(BIN)/python -m infra.kafka.launcher fetch
 	$(BIN)/python -m bench.e2e
 	$(BIN)/python -m pytest -m slow -s -q tests/browser/test_first_paint.py

@@ -1,5 +1,9 @@
 """Idle SSE subscribers one gateway process holds, and the memory each costs: N change-feed
-streams opened and held, the gateway's resident memory before and with them."""
+streams opened and held, the gateway's resident memory before and with them.
+
+Each stream resumes at the feed's current end (`Last-Event-ID`): one opened from the start would
+first be sent the tenant's whole history (after the bench's load, thousands of events filling
+its socket buffers), and so would measure a backlog, not an idle subscriber."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 import aiohttp
 
 WAVE = 200
+FEED_PAGE = 500
 
 
 @dataclass
@@ -40,12 +45,24 @@ def established(port: int) -> int:
     return count
 
 
+async def feed_end(http: aiohttp.ClientSession, base: str, key: str) -> int:
+    """The cursor of the tenant's latest change-feed event (0 for none), paging from the start."""
+    cursor = 0
+    while True:
+        params = {"after": str(cursor), "limit": str(FEED_PAGE)}
+        async with http.get(f"{base}/events", params=params, headers={"Authorization": f"Bearer {key}"}) as response:
+            page = await response.json()
+        if not page["data"]:
+            return cursor
+        cursor = int(page["next"])
+
+
 async def open_streams(base: str, key: str, count: int) -> tuple[aiohttp.ClientSession, list[aiohttp.ClientResponse]]:
     """`count` change-feed streams held open (they stay open by design), each past its first bytes."""
     http = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=None, sock_connect=30)
     )
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = {"Authorization": f"Bearer {key}", "Last-Event-ID": str(await feed_end(http, base, key))}
 
     async def one() -> aiohttp.ClientResponse:
         response = await http.get(f"{base}/events/stream", headers=headers)
