@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 
 from projections.batch import Step
-from projections.sqlite_files import fetch_all, fetch_one
+from projections.sqlite_files import Statement, fetch_all, fetch_one
 from projections.state import ExecutionState, Status
 
 SCHEMA = """
@@ -58,7 +58,7 @@ class PipelineStatsProjection:
     schema: str = SCHEMA
     tables: tuple[str, ...] = ("pipeline_status_counts", "pipeline_run_durations")
 
-    async def apply(self, db: aiosqlite.Connection, steps: Sequence[Step]) -> None:
+    def changes(self, steps: Sequence[Step]) -> list[Statement]:
         deltas: Counter[tuple[str, str, str]] = Counter()
         durations = []
         for step in steps:
@@ -70,12 +70,14 @@ class PipelineStatsProjection:
             deltas[(after.tenant_id, after.pipeline_id, after.status.value)] += 1
             if after.status.is_terminal and (ms := run_duration_ms(after)) is not None:
                 durations.append((after.tenant_id, after.pipeline_id, ms, after.execution_id))
-        await db.executemany(
-            "INSERT INTO pipeline_status_counts VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO UPDATE SET executions = executions + excluded.executions",
-            [(*key, delta) for key, delta in deltas.items() if delta],
-        )
-        await db.executemany("INSERT OR IGNORE INTO pipeline_run_durations VALUES (?, ?, ?, ?)", durations)
+        return [
+            (
+                "INSERT INTO pipeline_status_counts VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET executions = executions + excluded.executions",
+                [(*key, delta) for key, delta in deltas.items() if delta],
+            ),
+            ("INSERT OR IGNORE INTO pipeline_run_durations VALUES (?, ?, ?, ?)", durations),
+        ]
 
     async def stats(self, db: aiosqlite.Connection, tenant_id: str, pipeline_id: str) -> PipelineStats:
         key = (tenant_id, pipeline_id)

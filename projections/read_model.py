@@ -2,8 +2,9 @@
 
 A `Projection` owns a few tables in the executions read model's SQLite file. It is handed
 each batch's `Step`s (state before and after each event, folded once by `evolve` for every
-projection) inside the same transaction as the runner's rows and log positions, so all
-projections are always exactly as of one log position and a restart never double-counts.
+projection) and answers the statements that fold them into its tables; the runner runs those
+in the same transaction as its rows and log positions, so all projections are always exactly
+as of one log position and a restart never double-counts.
 
 A projection whose tables are missing or of another `version` is rebuilt: its tables are
 dropped, and the log up to the read model's current position is folded again into it alone
@@ -21,7 +22,7 @@ from aiokafka import ConsumerRecord
 
 from contracts.codec import UndecodableEvent, decode
 from projections.batch import LoggedEvent, Step, fold_batch
-from projections.sqlite_files import fetch_all
+from projections.sqlite_files import Statement, fetch_all
 from projections.state import ExecutionState
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,9 @@ class Projection(Protocol):
     tables: tuple[str, ...]
     """Its tables, dropped on a rebuild."""
 
-    async def apply(self, db: aiosqlite.Connection, steps: Sequence[Step]) -> None:
-        """Fold these steps into its tables; called inside the runner's open transaction."""
+    def changes(self, steps: Sequence[Step]) -> list[Statement]:
+        """What folding these steps writes to its tables, without I/O: the runner runs the
+        statements in its own transaction, after its rows and before its positions."""
         ...
 
 
@@ -116,7 +118,8 @@ async def _fold_chunk(
     subjects = {item.event.subject for item in chunk}
     folded = fold_batch({s: live[s] for s in subjects if s in live}, chunk)
     for projection in projections:
-        await projection.apply(db, folded.steps)
+        for sql, rows in projection.changes(folded.steps):
+            await db.executemany(sql, rows)
     for subject, state in folded.states.items():
         if state.status.is_terminal:
             live.pop(subject, None)

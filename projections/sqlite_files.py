@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,33 @@ async def _has_tables(db: aiosqlite.Connection) -> bool:
 
 
 Row = tuple[Any, ...]
+
+
+Statement = tuple[str, Sequence[Sequence[Any]]]
+"""An `executemany`: SQL with `?` marks, and the rows to run it with."""
+
+
+async def write_transaction(db: aiosqlite.Connection, statements: Sequence[Statement]) -> None:
+    """Run every statement in one transaction, in one step on the connection's thread.
+
+    Each `await` of an aiosqlite call is a round trip to its thread and back through the event
+    loop; under load every one waits behind the loop's other work, so a batch's fourteen
+    statements took 11 ms at the median and 85 ms at p99 mostly waiting (bench/results/README.md,
+    stop 18). aiosqlite has no public call for running a function on its thread: `_execute` is
+    what its own methods use (pinned in pyproject.toml)."""
+    await db._execute(_run_in_transaction, db._conn, statements)  # type: ignore[no-untyped-call]
+
+
+def _run_in_transaction(conn: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, rows in statements:
+            if rows:
+                conn.executemany(sql, rows)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
 
 
 async def fetch_all(db: aiosqlite.Connection, sql: str, args: Sequence[Any] = ()) -> list[Row]:

@@ -21,7 +21,7 @@ from contracts.events import ExecutionCreated, ExecutionEvent, ExecutionPromoted
 from projections.batch import FoldedBatch
 from projections.plugged import plugged_projections
 from projections.read_model import Projection, stale_projections
-from projections.sqlite_files import connect, fetch_all, fetch_one, open_versioned
+from projections.sqlite_files import Statement, connect, fetch_all, fetch_one, open_versioned, write_transaction
 from projections.state import ExecutionState, Status
 from projections.usage_counts import Usage, UsageCounts, usage_minute, usage_month
 
@@ -209,14 +209,18 @@ class ReadModel:
 
     async def commit(self, folded: FoldedBatch, topic: str, next_offsets: dict[int, int]) -> None:
         """Write a folded batch and the positions after it, atomically."""
-        db = self._writer
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            await db.executemany(
+        await write_transaction(self._writer, self._statements(folded, topic, next_offsets))
+        self._remember(folded.changed())
+        self._usage_counts.add(r.event for r in folded.history if isinstance(r.event, ExecutionCreated))
+
+    def _statements(self, folded: FoldedBatch, topic: str, next_offsets: dict[int, int]) -> list[Statement]:
+        created = [r.event for r in folded.history if isinstance(r.event, ExecutionCreated)]
+        statements: list[Statement] = [
+            (
                 "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [_execution_row(state) for state in folded.changed()],
-            )
-            await db.executemany(
+            ),
+            (
                 "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
@@ -231,46 +235,39 @@ class ReadModel:
                     )
                     for r in folded.history
                 ],
-            )
+            ),
             # The change feed's order: the order this runner applied them, which is log order
             # within each partition and so within each execution.
-            await db.executemany(
+            (
                 "INSERT INTO feed (tenant_id, execution_id, sequence) VALUES (?, ?, ?)",
                 [(r.event.tenantid, r.event.subject, r.event.sequence) for r in folded.history],
-            )
+            ),
             # The first execution created with a key keeps it.
-            await db.executemany(
+            (
                 "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
-                [row for r in folded.history if (row := _idempotency_row(r.event)) is not None],
-            )
-            created = [r.event for r in folded.history if isinstance(r.event, ExecutionCreated)]
-            await db.executemany(
+                [row for event in created if (row := _idempotency_row(event)) is not None],
+            ),
+            (
                 "INSERT INTO minute_usage VALUES (?, ?, 1) "
                 "ON CONFLICT (actor, minute) DO UPDATE SET executions = executions + 1",
                 [(event.data.created_by, usage_minute(event.time)) for event in created],
-            )
-            await db.executemany(
+            ),
+            (
                 "INSERT INTO monthly_usage VALUES (?, ?, 1) "
                 "ON CONFLICT (tenant_id, month) DO UPDATE SET executions = executions + 1",
-                [
-                    (r.event.tenantid, usage_month(r.event.time))
-                    for r in folded.history
-                    if isinstance(r.event, ExecutionCreated)
-                ],
-            )
-            await self._write_promotions(folded)
-            for projection in self.projections:
-                await projection.apply(db, folded.steps)
-            await db.executemany(
+                [(event.tenantid, usage_month(event.time)) for event in created],
+            ),
+            *_promotion_statements(folded),
+        ]
+        for projection in self.projections:
+            statements += projection.changes(folded.steps)
+        statements.append(
+            (
                 "INSERT OR REPLACE INTO positions VALUES (?, ?, ?)",
                 [(topic, partition, offset) for partition, offset in next_offsets.items()],
             )
-        except BaseException:
-            await db.rollback()
-            raise
-        await db.commit()
-        self._remember(folded.changed())
-        self._usage_counts.add(r.event for r in folded.history if isinstance(r.event, ExecutionCreated))
+        )
+        return statements
 
     def _remember(self, states: list[ExecutionState]) -> None:
         for state in states:
@@ -290,21 +287,6 @@ class ReadModel:
         if self._recent.get(state.execution_id) is state:
             self._api_bodies[state.execution_id] = (state, body)
         return body
-
-    async def _write_promotions(self, folded: FoldedBatch) -> None:
-        sets, examples = [], []
-        for record in folded.promotions:
-            event = record.event
-            assert isinstance(event, ExecutionPromotedToExample)
-            data, state, when = event.data, folded.states[event.subject], sortable_time(event.time)
-            if data.new_example_set is not None:
-                new = data.new_example_set
-                sets.append((data.example_set_id, event.tenantid, new.name, new.description, when))
-            examples.append((data.example_id, data.example_set_id, event.subject, data.example_name,
-                             data.rationale, state.input.model_dump_json(by_alias=True), json.dumps(state.output),
-                             when))  # fmt: skip
-        await self._writer.executemany("INSERT OR IGNORE INTO example_sets VALUES (?, ?, ?, ?, ?)", sets)
-        await self._writer.executemany("INSERT OR IGNORE INTO examples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", examples)
 
     async def example_sets(self, tenant_id: str) -> list[dict[str, Any]]:
         rows = await fetch_all(
@@ -436,6 +418,24 @@ def sortable_time(moment: datetime) -> str:
     """UTC with fixed-width microseconds, so text order is time order: `SORTABLE_FORMAT`, built with
     isoformat, which takes half strftime's time (years are four digits: the contract's bounds)."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")[:26] + "Z"
+
+
+def _promotion_statements(folded: FoldedBatch) -> list[Statement]:
+    sets, examples = [], []
+    for record in folded.promotions:
+        event = record.event
+        assert isinstance(event, ExecutionPromotedToExample)
+        data, state, when = event.data, folded.states[event.subject], sortable_time(event.time)
+        if data.new_example_set is not None:
+            new = data.new_example_set
+            sets.append((data.example_set_id, event.tenantid, new.name, new.description, when))
+        examples.append((data.example_id, data.example_set_id, event.subject, data.example_name,
+                         data.rationale, state.input.model_dump_json(by_alias=True), json.dumps(state.output),
+                         when))  # fmt: skip
+    return [
+        ("INSERT OR IGNORE INTO example_sets VALUES (?, ?, ?, ?, ?)", sets),
+        ("INSERT OR IGNORE INTO examples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", examples),
+    ]
 
 
 def _idempotency_row(event: ExecutionEvent) -> tuple[str, str, str, str] | None:
