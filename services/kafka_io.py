@@ -222,6 +222,10 @@ async def ensure_topics(settings: KafkaSettings, timeout_s: float = 60.0) -> Non
             await admin.close()
 
 
+class TopicUnavailable(RuntimeError):
+    """The cluster has no such topic, or cannot tell its partitions now."""
+
+
 async def partitions_of(settings: KafkaSettings, topic: str, timeout_s: float = 30.0) -> list[int]:
     """The partition numbers of `topic`, as the cluster reports them."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
@@ -232,7 +236,7 @@ async def partitions_of(settings: KafkaSettings, topic: str, timeout_s: float = 
         finally:
             await admin.close()
     if described["error_code"] != 0 or not described["partitions"]:
-        raise RuntimeError(f"topic {topic!r} is not available (error {described['error_code']})")
+        raise TopicUnavailable(f"topic {topic!r} is not available (error {described['error_code']})")
     return sorted(p["partition"] for p in described["partitions"])
 
 

@@ -38,7 +38,7 @@ from projections.kafka_client import make_reader, stop_within
 from services.cli.audit import export, history, verify
 from services.cli.replay import compare, rebuild, report
 from services.gateway.settings import GatewaySettings
-from services.kafka_io import EventPublisher, ensure_topics, make_producer, producer_send
+from services.kafka_io import EventPublisher, TopicUnavailable, ensure_topics, make_producer, producer_send
 from services.kafka_settings import KafkaSettings
 from services.tenancy import (
     AdminContext,
@@ -155,6 +155,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.noun in AUDITS:
             return audit(args, kafka)
         result = asyncio.run(run(args, kafka))
+    except TopicUnavailable as error:
+        print(f"error: {error} on the broker at {kafka.bootstrap_servers}; the services create it on their "
+              "first start, or set EVENTS_TOPIC to the topic they use", file=sys.stderr)  # fmt: skip
+        return 2
     except (KafkaError, TimeoutError, OSError) as error:
         where = "set KAFKA_BOOTSTRAP_SERVERS, or DATA_DIR to where `make run` keeps its broker"
         print(

@@ -105,6 +105,8 @@ async def test_the_cli_prints_a_timeline_exports_a_tenant_and_replays_to_an_equa
     assert (code, out.strip()) == (0, "equal: every table of the rebuilt read model matches the live one"), err
     code, _, err = await cli(stack, "replay", str(tmp_path / "none"), "--workers", "0")
     assert code == 2 and "'0' is not a whole number of at least 1" in err
+    code, _, err = await cli(stack, "replay", str(tmp_path / "nowhere"), topic="no-such-topic")
+    assert code == 2 and "topic 'no-such-topic' is not available" in err and "Traceback" not in err, err
 
     altered = tmp_path / "altered.sqlite3"
     with sqlite3.connect(live) as source, sqlite3.connect(altered) as copy:
