@@ -46,6 +46,7 @@ TABLES = {
 }
 SHOWN = 3
 PROGRESS_EVERY_S = 0.25
+UNKNOWN = -1
 
 
 @dataclass
@@ -86,7 +87,9 @@ def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers
     shares = [partitions[slot::count] for slot in range(count)]
     # Spawned, not forked: a fork would copy whatever threads and locks this process holds.
     context = multiprocessing.get_context("spawn")
-    progress = context.Array("q", 2 * count)  # each worker's (applied, total) offsets, side by side
+    # Each worker's (applied, total) offsets, side by side; a total of -1 until it has read where its
+    # partitions end.
+    progress = context.Array("q", [0, UNKNOWN] * count)
     began = time.monotonic()
     processes = [
         context.Process(target=_rebuild_share, args=(kafka, path, share, progress, slot), name=f"replay-{slot}")
@@ -96,7 +99,8 @@ def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers
         for process in processes:
             process.start()
         while any(process.is_alive() for process in processes):
-            show_progress(out, *_summed(progress), time.monotonic() - began)
+            if UNKNOWN not in progress[1::2]:
+                show_progress(out, *_summed(progress), time.monotonic() - began)
             multiprocessing.connection.wait([process.sentinel for process in processes], PROGRESS_EVERY_S)
     finally:
         for process in processes:
@@ -157,7 +161,7 @@ async def _follow_to_the_end(
 
 def _summed(progress: SynchronizedArray[int]) -> tuple[int, int]:
     values = progress[:]
-    return sum(values[0::2]), sum(values[1::2])
+    return sum(values[0::2]), sum(max(0, total) for total in values[1::2])
 
 
 def _make_durable(path: Path) -> None:
