@@ -13,6 +13,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import sqlite3
 import sys
 import time
@@ -102,6 +103,8 @@ def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers
             if UNKNOWN not in progress[1::2]:
                 show_progress(out, *_summed(progress), time.monotonic() - began)
             multiprocessing.connection.wait([process.sentinel for process in processes], PROGRESS_EVERY_S)
+    except KeyboardInterrupt:
+        raise SystemExit(f"\nreplay interrupted; {path} is incomplete: replay into a fresh directory") from None
     finally:
         for process in processes:
             if process.is_alive():
@@ -136,6 +139,8 @@ async def _prepare(kafka: KafkaSettings, path: Path) -> list[int]:
 def _rebuild_share(
     kafka: KafkaSettings, path: Path, partitions: list[int], progress: SynchronizedArray[int], slot: int
 ) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the workers and says what is left.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_garbage_collection()
     asyncio.run(_follow_to_the_end(kafka, path, partitions, progress, slot))
 
