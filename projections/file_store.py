@@ -13,7 +13,7 @@ from pathlib import Path
 import aiosqlite
 
 from contracts.files import FileExtracted, FileExtractedData
-from projections.sqlite_files import connect, fetch_one, open_versioned
+from projections.sqlite_files import connect, fetch_one, open_versioned, write_transaction
 
 SCHEMA_VERSION = 1
 
@@ -86,30 +86,28 @@ class FileStore:
 
     async def commit(self, events: list[FileExtracted], topic: str, next_offset: int) -> None:
         """Store a batch and the position after it, atomically. A file seen twice keeps its first row."""
-        db = self._writer
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            await db.executemany(
-                "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?)",
-                [
-                    (e.data.file_id, e.data.extraction_id, e.tenantid, e.time.isoformat(), e.data.model_dump_json())
-                    for e in events
-                ],
-            )
-            # The first file uploaded with a key keeps it.
-            await db.executemany(
-                "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
-                [
-                    (e.tenantid, e.data.idempotency_key, e.data.request_fingerprint or "", e.data.file_id)
-                    for e in events
-                    if e.data.idempotency_key is not None
-                ],
-            )
-            await db.execute("INSERT OR REPLACE INTO position VALUES (?, ?)", (topic, next_offset))
-        except BaseException:
-            await db.rollback()
-            raise
-        await db.commit()
+        await write_transaction(
+            self._writer,
+            [
+                (
+                    "INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (e.data.file_id, e.data.extraction_id, e.tenantid, e.time.isoformat(), e.data.model_dump_json())
+                        for e in events
+                    ],
+                ),
+                # The first file uploaded with a key keeps it.
+                (
+                    "INSERT OR IGNORE INTO idempotency_keys VALUES (?, ?, ?, ?)",
+                    [
+                        (e.tenantid, e.data.idempotency_key, e.data.request_fingerprint or "", e.data.file_id)
+                        for e in events
+                        if e.data.idempotency_key is not None
+                    ],
+                ),
+                ("INSERT OR REPLACE INTO position VALUES (?, ?)", [(topic, next_offset)]),
+            ],
+        )
 
     async def find_idempotent(self, tenant_id: str, key: str) -> tuple[str, str] | None:
         """The fingerprint and file id of the tenant's first upload with this Idempotency-Key."""

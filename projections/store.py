@@ -209,16 +209,24 @@ class ReadModel:
 
     async def commit(self, folded: FoldedBatch, topic: str, next_offsets: dict[int, int]) -> None:
         """Write a folded batch and the positions after it, atomically."""
-        await write_transaction(self._writer, self._statements(folded, topic, next_offsets))
-        self._remember(folded.changed())
-        self._usage_counts.add(r.event for r in folded.history if isinstance(r.event, ExecutionCreated))
-
-    def _statements(self, folded: FoldedBatch, topic: str, next_offsets: dict[int, int]) -> list[Statement]:
+        changed = folded.changed()
         created = [r.event for r in folded.history if isinstance(r.event, ExecutionCreated)]
+        await write_transaction(self._writer, self._statements(folded, changed, created, topic, next_offsets))
+        self._remember(changed)
+        self._usage_counts.add(created)
+
+    def _statements(
+        self,
+        folded: FoldedBatch,
+        changed: list[ExecutionState],
+        created: list[ExecutionCreated],
+        topic: str,
+        next_offsets: dict[int, int],
+    ) -> list[Statement]:
         statements: list[Statement] = [
             (
                 "INSERT OR REPLACE INTO executions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [_execution_row(state) for state in folded.changed()],
+                [_execution_row(state) for state in changed],
             ),
             (
                 "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -115,10 +115,11 @@ def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers
         named = "; ".join(f"partitions {share}: exit status {code}" for share, code in failed)
         raise SystemExit(f"replay failed ({named}); {path} is incomplete: replay into a fresh directory")
     seconds = time.monotonic() - began
-    show_progress(out, *_summed(progress), seconds)
+    done, total = _summed(progress)
+    show_progress(out, done, total, seconds)
     out.write("\n")
     _make_durable(path)
-    return Rebuilt(path, _summed(progress)[1], seconds)
+    return Rebuilt(path, total, seconds)
 
 
 async def _prepare(kafka: KafkaSettings, path: Path) -> list[int]:
