@@ -21,7 +21,9 @@ def make_reader(
         enable_auto_commit=False,
         isolation_level="read_committed",
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=50,
+        # A long poll: the broker answers as soon as records arrive, so this costs no latency,
+        # while an idle follower's fetch every 50 ms cost a gateway ~3 % of a core at rest.
+        fetch_max_wait_ms=500,
         max_partition_fetch_bytes=max_partition_fetch_bytes,
     )
 

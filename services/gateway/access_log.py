@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 
-from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
@@ -42,7 +41,7 @@ def access_logger_class(service: str, lines: BatchedStreamHandler) -> type[Abstr
 
     class StructuredAccessLogger(AbstractAccessLogger):
         def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-            principal = request.get(PRINCIPAL) if isinstance(request, web.Request) else None
+            principal = request.get(PRINCIPAL)  # a BaseRequest (unparseable) is a mapping too, just empty
             tenant = principal.tenant_id if principal is not None else "-"
             correlation = request.get(CORRELATION_ID) or request.headers.get("X-Correlation-ID", "-")
             location = response.headers.get("Location")

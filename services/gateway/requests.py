@@ -19,8 +19,11 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
-    async with body_deadline(request):
+    if request.content.is_eof():  # all of it arrived with the headers: there is no wait to bound
         raw = await request.read()
+    else:
+        async with body_deadline(request):
+            raw = await request.read()
     try:
         return model.model_validate_json(raw) if raw.strip() else model.model_validate({})
     except ValidationError as error:
