@@ -73,7 +73,16 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     replaying.add_argument(
         "--workers", type=_positive, help="processes folding partitions at once (default: one per core)"
     )
-    return parser.parse_args(argv)
+    return parser.parse_args(_ids_after_dashes(sys.argv[1:] if argv is None else argv))
+
+
+def _ids_after_dashes(argv: Sequence[str]) -> list[str]:
+    """An execution id is url-safe base64 and begins with '-' one time in 64; argparse would take
+    it for an option and answer that the id is missing. Given alone, it is put after '--'."""
+    args = list(argv)
+    if len(args) == 2 and args[0] == "history" and args[1].startswith("-") and args[1] not in ("-h", "--help"):
+        return ["history", "--", args[1]]
+    return args
 
 
 def _positive(text: str) -> int:
