@@ -80,6 +80,11 @@ class ExecutionState(Frozen):
         """The resource as clients see it: internal bookkeeping left out."""
         return self.model_dump(mode="json", by_alias=True, exclude=INTERNAL_FIELDS)
 
+    def api_json(self) -> str:
+        """`to_api()` as compact JSON, serialised by pydantic in one step: a third of the cost of
+        `json.dumps(to_api())`, and it is paid per trigger, per read and per stream frame."""
+        return self.model_dump_json(by_alias=True, exclude=INTERNAL_FIELDS)
+
 
 def is_duplicate(state: ExecutionState | None, event: ExecutionEvent) -> bool:
     """True when a sequenced event was already folded into `state`."""

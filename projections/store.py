@@ -291,7 +291,7 @@ class ReadModel:
         cached = self._api_bodies.get(state.execution_id)
         if cached is not None and cached[0] is state:
             return cached[1]
-        body = json.dumps(state.to_api(), separators=(",", ":"), ensure_ascii=False).encode()
+        body = state.api_json().encode()
         if self._recent.get(state.execution_id) is state:
             self._api_bodies[state.execution_id] = (state, body)
         return body

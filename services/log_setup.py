@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from typing import TextIO
 
 COLOURS = {"WARNING": "\033[33m", "ERROR": "\033[31m", "CRITICAL": "\033[31m"}
@@ -25,6 +26,21 @@ class _Formatter(logging.Formatter):
         return f"{colour}{line}{RESET}" if colour else line
 
 
+class _Clock:
+    """`logging`'s asctime (`2026-12-02 06:04:34,123`), formatted once per second."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def now(self) -> str:
+        moment = time.time()
+        second = int(moment)
+        if second != self._second:
+            self._second, self._text = second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        return f"{self._text},{int((moment - second) * 1000):03d}"
+
+
 class BatchedStreamHandler(logging.StreamHandler[TextIO]):
     """Lines written together, at most `FLUSH_AFTER_S` after the first of a batch; a warning or
     worse goes out at once, after what came before it.
@@ -36,8 +52,10 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
     FLUSH_AFTER_S = 0.2
     FLUSH_AT_CHARS = 64 * 1024
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, service: str = "-") -> None:
         super().__init__(stream)
+        self.service = service
+        self._clock = _Clock()
         self._pending: list[str] = []
         self._chars = 0
         self._timer: threading.Timer | None = None
@@ -49,6 +67,12 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
             self.handleError(record)
             return
         self.write_line(line, at_once=record.levelno >= logging.WARNING)
+
+    def info_line(self, logger_name: str, message: str) -> None:
+        """An INFO line of a hot path (a request, a state change), formatted as `configure`'s are
+        but without a LogRecord and a formatter: through `logging` a line cost ~5 % of a
+        service's CPU under load."""
+        self.write_line(f"{self._clock.now()} {self.service} INFO {logger_name}: {message}\n")
 
     def write_line(self, line: str, at_once: bool = False) -> None:
         """A line already formatted (the gateway's access lines, built without a LogRecord)."""
@@ -76,11 +100,11 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         self.stream.flush()
 
 
-def service_lines() -> BatchedStreamHandler:
+def service_lines(service: str) -> BatchedStreamHandler:
     """The batch `configure` set up on stderr, so that lines written past `logging` keep their
     place among the others; a batch of its own where nothing was configured (tests)."""
     found = [h for h in logging.getLogger().handlers if isinstance(h, BatchedStreamHandler)]
-    return found[0] if found else BatchedStreamHandler(sys.stderr)
+    return found[0] if found else BatchedStreamHandler(sys.stderr, service)
 
 
 def _not_expected(record: logging.LogRecord) -> bool:
@@ -96,7 +120,7 @@ def configure(service: str, level: int = logging.INFO) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = BatchedStreamHandler(sys.stderr)
+    handler = BatchedStreamHandler(sys.stderr, service)
     handler.setFormatter(_Formatter(service, colour=sys.stderr.isatty()))
     handler.addFilter(_not_expected)
     logging.basicConfig(level=level, handlers=[handler], force=True)

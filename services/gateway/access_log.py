@@ -9,7 +9,6 @@ syscall, a fifth of the gateway's CPU per GET. They look the same as the service
 from __future__ import annotations
 
 import logging
-import time
 
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
@@ -20,24 +19,8 @@ from services.gateway.requests import CORRELATION_ID
 from services.log_setup import BatchedStreamHandler
 
 
-class _Clock:
-    """`logging`'s asctime (`2026-12-02 06:04:34,123`), formatted once per second."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._text = ""
-
-    def now(self) -> str:
-        moment = time.time()
-        second = int(moment)
-        if second != self._second:
-            self._second, self._text = second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        return f"{self._text},{int((moment - second) * 1000):03d}"
-
-
-def access_logger_class(service: str, lines: BatchedStreamHandler) -> type[AbstractAccessLogger]:
+def access_logger_class(lines: BatchedStreamHandler) -> type[AbstractAccessLogger]:
     """aiohttp builds its access logger itself, from a class: this one writes to `lines`."""
-    clock = _Clock()
 
     class StructuredAccessLogger(AbstractAccessLogger):
         def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
@@ -45,10 +28,11 @@ def access_logger_class(service: str, lines: BatchedStreamHandler) -> type[Abstr
             tenant = principal.tenant_id if principal is not None else "-"
             correlation = request.get(CORRELATION_ID) or request.headers.get("X-Correlation-ID", "-")
             location = response.headers.get("Location")
-            lines.write_line(
-                f"{clock.now()} {service} INFO {self.logger.name}: method={request.method} path={request.path} "
-                f"status={response.status} ms={time * 1000:.1f} tenant={tenant} correlation={correlation}"
-                + (f" location={location}\n" if location is not None else "\n")
+            where = f" location={location}" if location is not None else ""
+            lines.info_line(
+                self.logger.name,
+                f"method={request.method} path={request.path} status={response.status} ms={time * 1000:.1f} "
+                f"tenant={tenant} correlation={correlation}{where}",
             )
 
         @property

@@ -124,7 +124,8 @@ async def trigger(request: web.Request) -> web.Response:
     body = await with_resolved_files(request, await read_body(request, TriggerRequest))
     creation = await create_execution(request, pipeline, body)
     status = 200 if creation.replayed else 201
-    return web.json_response(creation.state.to_api(), status=status, headers=creation.headers)
+    document = creation.state.api_json().encode()
+    return web.Response(body=document, status=status, headers=creation.headers, content_type="application/json")
 
 
 def setup(app: web.Application) -> None:

@@ -67,9 +67,9 @@ class GatewayRunner(web.AppRunner):
         # complete request line and headers within it (a slow, partial request) is dropped.
         # lingering_time: after answering early (a 408, a 413) aiohttp reads what is left of the body
         # before it closes, 10 s by default; a slow sender would hold the connection that long again.
-        self._access_lines = service_lines()
+        self._access_lines = service_lines("gateway")
         super().__init__(app, keepalive_timeout=settings.idle_timeout_s, lingering_time=1.0,
-                         access_log_class=access_logger_class("gateway", self._access_lines), **kwargs)  # fmt: skip
+                         access_log_class=access_logger_class(self._access_lines), **kwargs)  # fmt: skip
 
     async def cleanup(self) -> None:
         await super().cleanup()

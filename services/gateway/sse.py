@@ -51,22 +51,31 @@ def resume_point(request: web.Request) -> int | None:
 
 
 class ExecutionStream:
-    def __init__(self, request: web.Request, response: web.StreamResponse) -> None:
+    """Frames that go out together are written together: each write is a syscall here and a
+    wake-up at the client, and a stream is opened for most executions."""
+
+    def __init__(self, request: web.Request, response: web.StreamResponse, preamble: bytes = b"") -> None:
         self._request = request
         self._response = response
         self._settings = request.app[keys.SETTINGS]
+        self._unsent = preamble
         self.sent_sequence = 0
 
-    async def send_state(self, state: ExecutionState) -> None:
-        await self._response.write(frame("execution-state", dumps(state.to_api()), state.sequence))
+    async def _write(self, data: bytes) -> None:
+        data, self._unsent = self._unsent + data, b""
+        await self._response.write(data)
+
+    async def send_state(self, state: ExecutionState, last: bool = False) -> None:
+        """`last`: the terminal state, followed by `stream-complete` in the same write."""
+        data = frame("execution-state", state.api_json(), state.sequence)
+        await self._write(data + _complete_frame(state) if last else data)
         self.sent_sequence = state.sequence
 
     async def complete(self, state: ExecutionState) -> None:
-        body = {"executionId": state.execution_id, "status": state.status.value}
-        await self._response.write(frame("stream-complete", dumps(body), state.sequence))
+        await self._write(_complete_frame(state))
 
     async def ping(self) -> None:
-        await self._response.write(frame("ping", "{}"))
+        await self._write(frame("ping", "{}"))
 
     async def catch_up(self, state: ExecutionState, after: int | None) -> None:
         if after is None or after > state.sequence:
@@ -81,6 +90,8 @@ class ExecutionStream:
                 await self.send_state(missed)
 
     async def follow(self, changes: Subscription) -> None:
+        if self._unsent:
+            await self._write(b"")  # nothing to catch up on: the preamble goes out before the wait
         loop = asyncio.get_running_loop()
         closes_at = loop.time() + self._settings.stream_max_s
         next_ping = loop.time() + self._settings.ping_interval_s
@@ -99,10 +110,14 @@ class ExecutionStream:
                 return  # too slow to keep up, shutting down, or its key revoked: the client reconnects
             if change.sequence <= self.sent_sequence:
                 continue
-            await self.send_state(change)
+            await self.send_state(change, last=change.status.is_terminal)
             if change.status.is_terminal:
-                await self.complete(change)
                 return
+
+
+def _complete_frame(state: ExecutionState) -> bytes:
+    body = {"executionId": state.execution_id, "status": state.status.value}
+    return frame("stream-complete", dumps(body), state.sequence)
 
 
 async def stream_execution(request: web.Request) -> web.StreamResponse:
@@ -114,8 +129,7 @@ async def stream_execution(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
     request.app[keys.STREAMS].add(response)
-    await response.write(f"retry: {request.app[keys.SETTINGS].stream_retry_ms}\n\n".encode())
-    stream = ExecutionStream(request, response)
+    stream = ExecutionStream(request, response, f"retry: {request.app[keys.SETTINGS].stream_retry_ms}\n\n".encode())
     # Subscribe before reading, so no change can fall between the read and the feed.
     with request.app[keys.HUB].subscribe(execution_id) as changes:
         state = await read_model.get(tenant_id, execution_id)

@@ -45,6 +45,7 @@ from services.handler.token_sink import TokenPublisher
 from services.handler.tracking import PartitionProgress, Tracked
 from services.kafka_io import PublishFailed
 from services.log_limits import EVERY_TIME
+from services.log_setup import service_lines
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class Worker:
         self._tokens = tokens
         self._files = files
         self._actor = f"handler/{settings.instance_id}"
+        self._lines = service_lines("handler")
         self.partitions: dict[int, PartitionProgress] = {}
         self._pending: dict[int, asyncio.Event] = {}
 
@@ -364,10 +366,11 @@ class Worker:
             # Its state is ahead of the log now: only a rebuild from the log can go on from here.
             self._lose(self.partitions.get(tracked.partition), f"gave up writing {event.type} of {event.subject}",
                        tracked)  # fmt: skip
-        elif error is None and not isinstance(event, ExecutionProgressed):
+        elif error is None and not isinstance(event, ExecutionProgressed) and log.isEnabledFor(logging.INFO):
             # A line per state change, not per progress report.
-            log.info("execution=%s status=%s sequence=%s correlation=%s pipeline=%s", state.execution_id,
-                     state.status.value, state.sequence, state.correlation_id, state.pipeline_id)  # fmt: skip
+            self._lines.info_line(log.name, f"execution={state.execution_id} status={state.status.value} "
+                                  f"sequence={state.sequence} correlation={state.correlation_id} "
+                                  f"pipeline={state.pipeline_id}")  # fmt: skip
 
     def _is_current(self, tracked: Tracked) -> bool:
         """Whether the run belongs to its partition's present assignment, which is not lost."""

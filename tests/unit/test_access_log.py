@@ -16,14 +16,14 @@ from services.log_setup import BatchedStreamHandler
 
 async def test_a_request_line_has_the_services_format_and_its_fields() -> None:
     stream = io.StringIO()
-    lines = BatchedStreamHandler(stream)
+    lines = BatchedStreamHandler(stream, "gateway")
 
     async def created(request: web.Request) -> web.Response:
         return web.json_response({}, status=201, headers={"Location": "/things/1"})
 
     app = web.Application()
     app.router.add_post("/things", created)
-    runner = web.AppRunner(app, access_log_class=access_logger_class("gateway", lines))
+    runner = web.AppRunner(app, access_log_class=access_logger_class(lines))
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
