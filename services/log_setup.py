@@ -75,7 +75,7 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
         self.write_line(f"{self._clock.now()} {self.service} INFO {logger_name}: {message}\n")
 
     def write_line(self, line: str, at_once: bool = False) -> None:
-        """A line already formatted (the gateway's access lines, built without a LogRecord)."""
+        """A line already formatted, without a LogRecord (`info_line`'s)."""
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             self._pending.append(line)
             self._chars += len(line)

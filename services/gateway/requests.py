@@ -19,11 +19,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:
-    if request.content.is_eof():  # all of it arrived with the headers: there is no wait to bound
+    async with body_deadline(request):
         raw = await request.read()
-    else:
-        async with body_deadline(request):
-            raw = await request.read()
     try:
         return model.model_validate_json(raw) if raw.strip() else model.model_validate({})
     except ValidationError as error:
@@ -33,6 +30,9 @@ async def read_body(request: web.Request, model: type[Model]) -> Model:
 @asynccontextmanager
 async def body_deadline(request: web.Request) -> AsyncIterator[None]:
     """A client that sends its body slowly gets a 408, instead of holding its connection open."""
+    if request.content.is_eof():  # all of it arrived with the headers: there is no wait to bound
+        yield
+        return
     seconds = request.app[keys.SETTINGS].body_timeout_s
     try:
         async with asyncio.timeout(seconds):
