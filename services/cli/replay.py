@@ -28,6 +28,7 @@ from projections.notifications import ChangeHub
 from projections.read_model import mark_current
 from projections.runner import ProjectionRunner
 from projections.store import ReadModel
+from services.cli.progress import ProgressDisplay
 from services.gc_tuning import tune_garbage_collection
 from services.kafka_io import partitions_of
 from services.kafka_settings import KafkaSettings
@@ -92,6 +93,7 @@ def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers
     # partitions end.
     progress = context.Array("q", [0, UNKNOWN] * count)
     began = time.monotonic()
+    display = ProgressDisplay(out)
     processes = [
         context.Process(target=_rebuild_share, args=(kafka, path, share, progress, slot), name=f"replay-{slot}")
         for slot, share in enumerate(shares)
@@ -99,10 +101,12 @@ def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers
     try:
         for process in processes:
             process.start()
-        while any(process.is_alive() for process in processes):
+        while running := [process for process in processes if process.is_alive()]:
             if UNKNOWN not in progress[1::2]:
-                show_progress(out, *_summed(progress), time.monotonic() - began)
-            multiprocessing.connection.wait([process.sentinel for process in processes], PROGRESS_EVERY_S)
+                display.update(*_summed(progress))
+            # Only the running ones: an ended worker's sentinel stays ready, and waiting on it
+            # would return at once, round and round, until the last worker ends.
+            multiprocessing.connection.wait([process.sentinel for process in running], PROGRESS_EVERY_S)
     except KeyboardInterrupt:
         raise SystemExit(f"\nreplay interrupted; {path} is incomplete: replay into a fresh directory") from None
     finally:
@@ -116,8 +120,7 @@ def rebuild(kafka: KafkaSettings, into: Path, out: IO[str] = sys.stderr, workers
         raise SystemExit(f"replay failed ({named}); {path} is incomplete: replay into a fresh directory")
     seconds = time.monotonic() - began
     done, total = _summed(progress)
-    show_progress(out, done, total, seconds)
-    out.write("\n")
+    display.finish(done, total)
     _make_durable(path)
     return Rebuilt(path, total, seconds)
 
@@ -175,15 +178,6 @@ def _make_durable(path: Path) -> None:
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-
-def show_progress(out: IO[str], done: int, total: int, seconds: float) -> None:
-    rate = done / seconds if seconds else 0.0
-    share = done / total if total else 1.0
-    eta = (total - done) / rate if rate else float("inf")
-    bar = "#" * int(share * 30)
-    out.write(f"\r[{bar:<30}] {share:6.1%} {done:,}/{total:,} records  {rate:,.0f}/s  ETA {eta:.1f} s ")
-    out.flush()
 
 
 def compare(rebuilt: Path, live: Path) -> Comparison:
